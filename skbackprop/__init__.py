@@ -1,0 +1,9 @@
+"""skbackprop: a drop-in scikit-learn MLP trained by a from-scratch numpy
+backpropagation engine."""
+
+from ._engine.gradcheck import gradcheck
+from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor", "gradcheck", "__version__"]

@@ -1,0 +1,199 @@
+r"""Optimizers that update the flat parameter buffer in place.
+
+Stochastic optimizers hold their state (velocity, moments) as flat arrays of
+the parameters' shape and dtype, plus one scratch array, so that a step over
+all layers is a handful of vectorised in-place operations and allocates
+nothing.  Their semantics (learning-rate schedules, stopping rules, Adam's
+bias correction folded into the step size) follow scikit-learn's
+``SGDOptimizer`` and ``AdamOptimizer`` exactly.
+
+L-BFGS is scipy's L-BFGS-B driven on a float64 copy of the same buffer.
+"""
+
+import math
+
+import numpy as np
+import scipy.optimize
+
+__all__ = ["SGD", "Adam", "minimize_lbfgs"]
+
+
+class _Stochastic:
+    """Shared schedule/stopping behaviour."""
+
+    def __init__(self, learning_rate_init):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+
+    def iteration_ends(self, time_step):
+        """Hook called at the end of an epoch with the samples seen so far."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Decide whether a stall stops training (True) or is handled."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGD(_Stochastic):
+    r"""Stochastic gradient descent with momentum or Nesterov momentum.
+
+    Parameters
+    ----------
+    n_params : int
+    dtype : numpy dtype
+    learning_rate_init : float, default=0.1
+    lr_schedule : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    momentum : float, default=0.9
+    nesterov : bool, default=True
+    power_t : float, default=0.5
+
+    Notes
+    -----
+    With learning rate :math:`\eta`, momentum :math:`\mu` and gradient
+    :math:`g`:
+
+    .. math::
+
+        v \leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + v \quad\text{(classical)}, \qquad
+        \theta \leftarrow \theta + \mu v - \eta g \quad\text{(Nesterov)}.
+
+    ``'invscaling'`` sets :math:`\eta = \eta_0 / (t + 1)^{p}` after each
+    epoch, ``t`` being the number of samples seen; ``'adaptive'`` divides
+    :math:`\eta` by 5 whenever training stalls, and stops once
+    :math:`\eta \le 10^{-6}`.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        super().__init__(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.power_t = float(power_t)
+        self.velocity = np.zeros(n_params, dtype=dtype)
+        self._scratch = np.empty(n_params, dtype=dtype)
+
+    def update(self, params, grad):
+        """One step: update ``params`` in place from ``grad``."""
+        tmp, v, mu = self._scratch, self.velocity, self.momentum
+        np.multiply(grad, self.learning_rate, out=tmp)  # eta * g
+        if mu:
+            v *= mu
+            v -= tmp
+            if self.nesterov:
+                params -= tmp
+                np.multiply(v, mu, out=tmp)
+                params += tmp
+            else:
+                params += v
+        else:
+            params -= tmp
+
+    def iteration_ends(self, time_step):
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
+
+    def trigger_stopping(self, msg, verbose):
+        if self.lr_schedule != "adaptive":
+            return super().trigger_stopping(msg, verbose)
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        return False
+
+
+class Adam(_Stochastic):
+    r"""Adam (Kingma & Ba, 2014).
+
+    Parameters
+    ----------
+    n_params : int
+    dtype : numpy dtype
+    learning_rate_init : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+    epsilon : float, default=1e-8
+
+    Notes
+    -----
+    .. math::
+
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \\
+        \eta_t &= \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
+        \theta \leftarrow \theta - \eta_t\, m / (\sqrt{v} + \epsilon).
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        super().__init__(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
+        self._scratch = np.empty(n_params, dtype=dtype)
+
+    def update(self, params, grad):
+        """One step: update ``params`` in place from ``grad``."""
+        b1, b2, tmp = self.beta_1, self.beta_2, self._scratch
+        self.t += 1
+        m, v = self.m, self.v
+        np.multiply(grad, 1.0 - b1, out=tmp)
+        m *= b1
+        m += tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - b2
+        v *= b2
+        v += tmp
+        self.learning_rate = (
+            self.learning_rate_init
+            * math.sqrt(1.0 - b2**self.t)
+            / (1.0 - b1**self.t)
+        )
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.learning_rate
+        params -= tmp
+
+
+def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
+    """Minimise ``fun`` (returning ``(loss, grad)``) with scipy's L-BFGS-B.
+
+    Returns scipy's ``OptimizeResult``.  ``tol`` is the projected-gradient
+    tolerance ``gtol``; ``max_iter`` and ``max_fun`` bound the iterations and
+    the function evaluations.
+    """
+    # verbose output is printed by the caller's callback: scipy >= 1.15
+    # deprecates L-BFGS-B's own ``iprint``/``disp``
+    options = {"maxfun": int(max_fun), "maxiter": int(max_iter), "gtol": float(tol)}
+    return scipy.optimize.minimize(
+        fun,
+        np.asarray(x0, dtype=np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options=options,
+        callback=callback,
+    )
