@@ -982,13 +982,13 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns ordered as ``classes_``.  Computed as
-            ``log(predict_proba(X))`` with probabilities floored at the
-            smallest positive float, so the result is always finite.
+            The predicted log-probability of the sample for each class in
+            the model, where classes are ordered as they are in
+            ``classes_``.  Equivalent to ``log(predict_proba(X))``.
         """
         y_prob = self.predict_proba(X)
-        np.maximum(y_prob, np.finfo(y_prob.dtype).tiny, out=y_prob)
-        return np.log(y_prob, out=y_prob)
+        with np.errstate(divide="ignore"):  # log(0) = -inf is the answer
+            return np.log(y_prob, out=y_prob)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -1005,6 +1005,12 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         """
         check_is_fitted(self)
         y_pred = self._checked_output(X)
+        if self.out_activation_ == "logistic":
+            # the logistic saturates to exactly 0 or 1 beyond |z| ~ 37; keep
+            # independent probabilities strictly inside (0, 1), as the loss
+            # does, so they and their logarithms stay meaningful
+            eps = np.finfo(y_pred.dtype).eps
+            np.clip(y_pred, eps, 1 - eps, out=y_pred)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:

@@ -1,0 +1,23 @@
+"""scikit-learn's estimator checks, with zero expected failures."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+
+ESTIMATORS = [
+    BackpropMLPClassifier(random_state=0),
+    BackpropMLPRegressor(random_state=0),
+    BackpropMLPClassifier(solver="lbfgs", random_state=0),
+    BackpropMLPRegressor(solver="lbfgs", random_state=0),
+    BackpropMLPClassifier(solver="sgd", random_state=0),
+    BackpropMLPRegressor(solver="sgd", random_state=0),
+]
+
+
+# the checks fit on tiny problems with default max_iter; a ConvergenceWarning
+# there is expected behaviour, not a defect
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
