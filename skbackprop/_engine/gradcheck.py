@@ -7,20 +7,21 @@ from .network import Network
 __all__ = ["gradcheck", "numerical_gradient"]
 
 
-def numerical_gradient(fun, x, eps=1e-4):
+def numerical_gradient(fun, x, eps=1e-3):
     """Fourth-order central finite differences.
 
     ``g_i = (f(x - 2h e_i) - 8 f(x - h e_i) + 8 f(x + h e_i) - f(x + 2h e_i))
     / 12h``, whose truncation error is ``O(h^4)``: with the default
-    ``h = 1e-4`` both truncation and round-off stay near ``1e-12``, so the
-    check can resolve relative errors well below ``1e-6``.
+    ``h = 1e-3`` truncation (~``h^4``) and round-off (~``1e-16 / h``) both
+    stay near ``1e-12``, so the check resolves relative errors well below
+    ``1e-6``.
 
     Parameters
     ----------
     fun : callable ``fun(x) -> float``
     x : ndarray of shape (n,), float64
         Point of evaluation (restored on return).
-    eps : float, default=1e-4
+    eps : float, default=1e-3
         Step ``h``.
 
     Returns
@@ -51,7 +52,7 @@ def gradcheck(
     sample_weight=None,
     params=None,
     random_state=0,
-    eps=1e-4,
+    eps=1e-3,
     atol=1e-6,
     return_gradients=False,
 ):
@@ -84,7 +85,7 @@ def gradcheck(
         Flat parameters (sklearn's ``_pack`` layout); Glorot-initialised from
         ``random_state`` when omitted.
     random_state : int, default=0
-    eps : float, default=1e-4
+    eps : float, default=1e-3
         Finite-difference step (fourth-order stencil, see
         :func:`numerical_gradient`).
     atol : float, default=1e-6
