@@ -54,7 +54,7 @@ def digits_demo():
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     model = make_pipeline(
-        StandardScaler(), BackpropMLPClassifier(max_iter=100, random_state=0)
+        StandardScaler(), BackpropMLPClassifier(random_state=0)
     )
     start = time.perf_counter()
     model.fit(X_train, y_train)
