@@ -35,7 +35,11 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import (
+    ConvergenceWarning,
+    DataConversionWarning,
+    NotFittedError,
+)
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._engine import Network
@@ -186,6 +190,9 @@ def _build_cases():
                  "Found array with dim 3"))
         add(Case(f"{k}-predict-3d-X", k, _fitted_then("predict", X.reshape(20, 2, 2)),
                  ValueError, "Found array with dim 3"))
+        add(Case(f"{k}-fit-column-vector-y", k, _fit(X, _y(k).reshape(-1, 1)),
+                 check=_finite_model, warns=DataConversionWarning,
+                 warns_match="A column-vector y was passed"))
         # --- dtypes of X ---------------------------------------------------
         add(Case(f"{k}-fit-string-X", k, _fit(np.full((20, 4), "a")), ValueError,
                  "could not convert string to float"))
