@@ -223,11 +223,12 @@ def _build_cases():
                  _partial_fit(X, sample_weight=np.ones(21)),
                  ValueError, r"sample_weight.shape == \(21,\), expected \(20,\)"))
         add(Case(f"{k}-fit-string-sw", k, _fit(X, sample_weight=np.full(20, "a")),
-                 ValueError, "sample_weight must be numeric"))
+                 ValueError,
+                 "sample_weight must be numeric|could not convert string to float"))
         # --- early stopping with too few samples ---------------------------
         add(Case(f"{k}-fit-early-stopping-too-few-samples", k, _fit(X[:4], _y(k)[:4]),
                  ValueError,
-                 "validation split|validation set is too small",
+                 "validation split|validation set is too small|test_size",
                  params=dict(early_stopping=True)))
         # --- predict-time misuse ----------------------------------------
         add(Case(f"{k}-predict-before-fit", k, lambda est: est.predict(X),
