@@ -708,3 +708,25 @@ def test_numerical_stability_extreme_logits():
             rate = Z.copy()
             OUTPUT_ACTIVATIONS["exp"].forward(rate)
             assert np.isfinite(rate).all()  # clipped below overflow
+
+
+def test_keyboard_interrupt_in_lbfgs_propagates_and_restores(monkeypatch):
+    """L-BFGS has no epochs to fall back on: the interrupt propagates (as in
+    sklearn) and the estimator is left exactly as before the call."""
+    with _quiet():
+        est = BackpropMLPRegressor(hidden_layer_sizes=(4,), max_iter=5,
+                                   random_state=0, solver="lbfgs").fit(X, Y_REG)
+    before = pickle.dumps(est)
+    _InterruptAt(monkeypatch, 3, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, Y_REG)
+    monkeypatch.undo()
+    assert pickle.dumps(est) == before
+
+    fresh = BackpropMLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs")
+    _InterruptAt(monkeypatch, 2, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, Y_REG)
+    monkeypatch.undo()
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
