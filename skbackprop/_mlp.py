@@ -126,14 +126,15 @@ class _BaseBackpropMLP(BaseEstimator):
             raise ValueError(
                 f"sample_weight.shape == {sw.shape}, expected ({n_samples},)!"
             )
+        if np.isnan(sw).any():
+            raise ValueError("Input sample_weight contains NaN.")
         if not np.isfinite(sw).all():
-            raise ValueError("Input sample_weight contains NaN or infinity.")
+            raise ValueError("Input sample_weight contains infinity.")
         if (sw < 0).any():
             raise ValueError("Negative values in data passed to sample_weight.")
         if not sw.any():
             raise ValueError(
-                "Sample weights must contain at least one non-zero value; "
-                "got all zeros."
+                "Sample weights must contain at least one non-zero number."
             )
         return sw
 
