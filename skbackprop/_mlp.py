@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._engine import ACTIVATIONS, SGD, Adam, Network, get_loss, minimize_lbfgs
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
@@ -45,7 +46,7 @@ def _is_sparse(X):
     return hasattr(X, "tocsr") and not isinstance(X, np.ndarray)
 
 
-class _BaseBackpropMLP(BaseEstimator):
+class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
     """Shared implementation of the classifier and the regressor."""
 
     _parameter_constraints: dict = {
@@ -185,6 +186,17 @@ class _BaseBackpropMLP(BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        # sklearn.callback: one subtask per epoch, per L-BFGS iteration (plus
+        # the one L-BFGS opens but never runs), a single one per partial_fit.
+        # Created before the snapshot so that teardown still finds it when a
+        # failed fit restores the old state.
+        if incremental:
+            max_subtasks = 1
+        elif self.solver == "lbfgs":
+            max_subtasks = max(self.max_iter, 1) + 1
+        else:
+            max_subtasks = self.max_iter
+        init_callback_context(self, max_subtasks)
         # A failed fit must not leave a half-updated model: remember the
         # state (lists copied, optimizer state deep-copied) and restore it.
         snapshot = {
@@ -220,19 +232,42 @@ class _BaseBackpropMLP(BaseEstimator):
         # the public attributes become views of the buffer being trained
         self.coefs_, self.intercepts_ = network.unpack(flat)
 
-        with np.errstate(all="ignore"):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                self._fit_stochastic(
-                    network, flat, X, Y, sw, incremental, random_state
-                )
-            else:
-                self._fit_lbfgs(network, flat, X, Y, sw)
+        def y_for_callbacks():  # decoded lazily, only if a callback asks
+            return self._decode(Y)
+
+        tasks = self._fit_tasks = FitTasks(
+            self,
+            X,
+            y_for_callbacks,
+            None if sample_weight is None else {"sample_weight": sw},
+        )
+        tasks.begin_fit()
+        try:
+            with np.errstate(all="ignore"):
+                if self.solver in _STOCHASTIC_SOLVERS:
+                    self._fit_stochastic(
+                        network, flat, X, Y, sw, incremental, random_state
+                    )
+                else:
+                    self._fit_lbfgs(network, flat, X, Y, sw)
+        finally:
+            del self._fit_tasks
         if not np.isfinite(flat).all():  # pragma: no cover - guarded above
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        tasks.end_fit()
         return self
+
+    def _reconstruction_attributes(self, flat):
+        """For callbacks: the fitted attributes of ``flat`` (lazily)."""
+
+        def attributes():
+            coefs, intercepts = self._network().unpack(np.array(flat, copy=True))
+            return {"coefs_": coefs, "intercepts_": intercepts}
+
+        return attributes
 
     def _regularization(self, sw, n_samples):
         """L2 strength ``lambda = alpha / S`` with ``S`` the total sample
@@ -268,15 +303,25 @@ class _BaseBackpropMLP(BaseEstimator):
                 return np.inf, np.zeros(flat.shape, dtype=np.float64)
             return loss, grad.astype(np.float64)
 
+        tasks = self._fit_tasks
+        stop_requested = False
+
         def callback(intermediate_result):
+            nonlocal stop_requested
             self.loss_curve_.append(float(intermediate_result.fun))
             if self.verbose:
                 print(
                     "Iteration %d, loss = %.8f"
                     % (len(self.loss_curve_), self.loss_curve_[-1])
                 )
+            x = intermediate_result.x.astype(flat.dtype)
+            stop_requested = tasks.end(self._reconstruction_attributes(x))
+            tasks.begin("lbfgs-iter", self._reconstruction_attributes(x))
+            if stop_requested:
+                raise StopIteration  # scipy >= 1.11 stops and returns x
 
         x0 = flat.astype(np.float64)
+        tasks.begin("lbfgs-iter", self._reconstruction_attributes(flat.copy()))
         res = minimize_lbfgs(
             fun,
             x0,
@@ -285,6 +330,7 @@ class _BaseBackpropMLP(BaseEstimator):
             tol=self.tol,
             callback=callback,
         )
+        tasks.end(empty=True)  # the iteration opened last never ran
         if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
             flat[...] = x0
             raise ValueError(
@@ -296,7 +342,7 @@ class _BaseBackpropMLP(BaseEstimator):
         self.loss_ = float(res.fun)
         if self.loss_curve_:
             self.best_loss_ = min(self.loss_curve_)
-        if res.status != 0:
+        if res.status != 0 and not stop_requested:
             message = res.message
             if isinstance(message, bytes):  # pragma: no cover - old scipy
                 message = message.decode("latin1")
@@ -399,9 +445,11 @@ class _BaseBackpropMLP(BaseEstimator):
         sample_idx = np.arange(n_samples)
         best = None
 
+        tasks = self._fit_tasks
         self.n_iter_ = 0
         try:
             for _ in range(self.max_iter):
+                tasks.begin("epoch")
                 epoch_start[...] = flat
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=random_state)
@@ -427,6 +475,7 @@ class _BaseBackpropMLP(BaseEstimator):
                 loss = accumulated / weight_total
                 if not (np.isfinite(loss) and np.isfinite(flat).all()):
                     flat[...] = epoch_start
+                    tasks.end(empty=True)
                     self._divergence(first_epoch=self.t_ == 0)
                     break
 
@@ -443,6 +492,7 @@ class _BaseBackpropMLP(BaseEstimator):
                 if early_stopping and improved:
                     best = flat.copy()
                 opt.iteration_ends(self.t_)
+                stop_requested = tasks.end(self._reconstruction_attributes(flat))
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -461,7 +511,7 @@ class _BaseBackpropMLP(BaseEstimator):
                         break
                     self._no_improvement_count = 0
 
-                if incremental:
+                if incremental or stop_requested:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
@@ -472,6 +522,7 @@ class _BaseBackpropMLP(BaseEstimator):
                     )
         except KeyboardInterrupt:
             flat[...] = epoch_start
+            tasks.end(empty=True)
             warnings.warn(
                 "Training interrupted by user; the weights of the last completed "
                 "epoch are kept."
