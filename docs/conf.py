@@ -1,0 +1,56 @@
+"""Sphinx configuration for skbackprop's documentation."""
+
+import importlib.util
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import skbackprop  # noqa: E402
+
+project = "skbackprop"
+author = "The skbackprop developers"
+copyright = "2026, The skbackprop developers"
+release = version = skbackprop.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+exclude_patterns = ["_build", "_api_extra.rst", "Thumbs.db", ".DS_Store"]
+templates_path = []
+
+# The API page lists ``to_onnx`` only where the package provides it (it needs
+# the ``onnx`` extra at call time, not at import time).
+_here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(_here, "_api_extra.rst"), "w") as fh:
+    if hasattr(skbackprop, "to_onnx"):
+        fh.write(
+            "Export\n------\n\n.. autofunction:: skbackprop.to_onnx\n"
+        )
+
+
+# Gallery: the Dask example runs only when its optional extra is installed.
+_ignore = []
+if importlib.util.find_spec("dask_ml") is None:
+    _ignore.append("plot_dask_")
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": "|".join(_ignore) if _ignore else r"__init__\.py",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+    "write_computation_times": False,
+}
+
+html_theme = "pydata_sphinx_theme"
+html_title = "skbackprop"
+html_static_path = []
+html_theme_options = {"navigation_with_keys": False}
