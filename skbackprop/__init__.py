@@ -3,7 +3,15 @@ backpropagation engine."""
 
 from ._engine.gradcheck import gradcheck
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
+from ._onnx import register_onnx_converters, to_onnx
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor", "gradcheck", "__version__"]
+__all__ = [
+    "BackpropMLPClassifier",
+    "BackpropMLPRegressor",
+    "gradcheck",
+    "register_onnx_converters",
+    "to_onnx",
+    "__version__",
+]

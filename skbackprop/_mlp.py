@@ -27,7 +27,15 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
-from ._engine import ACTIVATIONS, SGD, Adam, Network, get_loss, minimize_lbfgs
+from ._engine import (
+    ACTIVATIONS,
+    SGD,
+    Adam,
+    Network,
+    get_loss,
+    minimize_lbfgs,
+    optimizer_from_state,
+)
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
 
@@ -178,6 +186,23 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
                 "Use warm_start=False to train a new network."
             )
         return network.pack(coefs, intercepts)
+
+    # ------------------------------------------------------------------
+    # persistence: the pickled state holds only strings, numbers and arrays
+    # (no engine objects), so ``skops.io.load`` needs to trust nothing but
+    # the estimator class itself.
+    def __getstate__(self):
+        state = super().__getstate__()
+        opt = state.get("_optimizer")
+        if opt is not None and not isinstance(opt, dict):
+            state = dict(state, _optimizer=opt.get_state())
+        return state
+
+    def __setstate__(self, state):
+        opt = state.get("_optimizer")
+        if isinstance(opt, dict):
+            state = dict(state, _optimizer=optimizer_from_state(opt))
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------
     # fitting

@@ -13,7 +13,7 @@ from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 from .gradcheck import gradcheck, numerical_gradient
 from .losses import LOSSES, get_loss
 from .network import Network, Workspace
-from .optimizers import SGD, Adam, minimize_lbfgs
+from .optimizers import SGD, Adam, minimize_lbfgs, optimizer_from_state
 
 __all__ = [
     "ACTIVATIONS",
@@ -28,4 +28,5 @@ __all__ = [
     "gradcheck",
     "minimize_lbfgs",
     "numerical_gradient",
+    "optimizer_from_state",
 ]

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-__all__ = ["SGD", "Adam", "minimize_lbfgs"]
+__all__ = ["SGD", "Adam", "minimize_lbfgs", "optimizer_from_state"]
 
 
 class _Stochastic:
@@ -33,6 +33,28 @@ class _Stochastic:
         if verbose:
             print(msg + " Stopping.")
         return True
+
+    def get_state(self):
+        """The optimizer as a dict of strings, numbers and arrays.
+
+        Persisted models store this instead of the object, so that loading
+        them (e.g. with ``skops.io``) needs to trust no optimizer class.
+        """
+        state = {k: v for k, v in vars(self).items() if k != "_scratch"}
+        state["kind"] = type(self).__name__
+        return state
+
+
+def optimizer_from_state(state):
+    """Rebuild an optimizer from :meth:`_Stochastic.get_state`'s dict."""
+    state = dict(state)
+    cls = {"SGD": SGD, "Adam": Adam}[state.pop("kind")]
+    opt = cls.__new__(cls)
+    vars(opt).update(state)
+    # the scratch buffer is workspace: same shape and dtype as the moments
+    moment = state["velocity"] if cls is SGD else state["m"]
+    opt._scratch = np.empty_like(moment)
+    return opt
 
 
 class SGD(_Stochastic):

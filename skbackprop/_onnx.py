@@ -1,0 +1,243 @@
+"""ONNX export through skl2onnx (optional extra ``onnx``).
+
+:func:`register_onnx_converters` registers a shape calculator and a
+converter for :class:`~skbackprop.BackpropMLPClassifier` and
+:class:`~skbackprop.BackpropMLPRegressor` with skl2onnx, so that
+``skl2onnx.to_onnx`` / ``convert_sklearn`` convert them, alone or inside a
+Pipeline; :func:`to_onnx` registers them and converts.  The graph is the
+network's forward pass: ``MatMul`` + ``Add`` per layer followed by the
+activation's ONNX operator.  skl2onnx is imported only when called, so the
+package works without the extra.
+"""
+
+import numpy as np
+
+from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
+
+__all__ = ["register_onnx_converters", "to_onnx"]
+
+
+def _skl2onnx():
+    """Import skl2onnx and its operator algebra (the optional extra)."""
+    try:
+        import skl2onnx
+        from skl2onnx.algebra import onnx_ops
+    except ImportError as exc:
+        raise ImportError(
+            "ONNX export needs the optional 'onnx' extra: "
+            'pip install "skbackprop[onnx]" (skl2onnx, onnx, onnxruntime).'
+        ) from exc
+    return skl2onnx, onnx_ops
+
+
+def _gelu(ops, x, dtype, opv):
+    # exact (erf) form, as the engine: 0.5 * x * (1 + erf(x / sqrt(2)))
+    scaled = ops.OnnxDiv(x, np.array([np.sqrt(2.0)], dtype=dtype), op_version=opv)
+    erf = ops.OnnxErf(scaled, op_version=opv)
+    one_plus = ops.OnnxAdd(erf, np.array([1.0], dtype=dtype), op_version=opv)
+    half_x = ops.OnnxMul(x, np.array([0.5], dtype=dtype), op_version=opv)
+    return ops.OnnxMul(half_x, one_plus, op_version=opv)
+
+
+def _unary(op_name, **attributes):
+    def build(ops, x, dtype, opv):
+        return getattr(ops, op_name)(x, op_version=opv, **attributes)
+
+    return build
+
+
+# ONNX expression of every activation of the engine's registry
+_ACTIVATIONS = {
+    "identity": lambda ops, x, dtype, opv: x,
+    "logistic": _unary("OnnxSigmoid"),
+    "tanh": _unary("OnnxTanh"),
+    "relu": _unary("OnnxRelu"),
+    "leaky_relu": _unary("OnnxLeakyRelu", alpha=0.01),
+    "elu": _unary("OnnxElu", alpha=1.0),
+    "softplus": _unary("OnnxSoftplus"),
+    "gelu": _gelu,
+    "softmax": _unary("OnnxSoftmax", axis=1),
+    "exp": _unary("OnnxExp"),
+}
+
+
+def _check_supported(model):
+    for name in (model.activation, model.out_activation_):
+        if name not in _ACTIVATIONS:  # pragma: no cover - registry is covered
+            raise NotImplementedError(
+                f"Activation {name!r} cannot be exported to ONNX; supported: "
+                f"{sorted(_ACTIVATIONS)}."
+            )
+    if isinstance(model, BackpropMLPClassifier) and model.n_outputs_ > 1 and (
+        model.out_activation_ == "logistic"
+    ):
+        raise NotImplementedError(
+            "ONNX export of multilabel BackpropMLPClassifier models is not "
+            "supported; export a model trained on binary or multiclass targets."
+        )
+
+
+def _input_dtype(operator):
+    from skl2onnx.common.data_types import DoubleTensorType
+
+    if isinstance(operator.inputs[0].type, DoubleTensorType):
+        return np.float64
+    return np.float32
+
+
+def _network_output(ops, model, x, dtype, opv):
+    """The forward pass as ONNX operators; returns the output activation."""
+    from onnx import TensorProto
+
+    to = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
+    h = ops.OnnxCast(x, to=to, op_version=opv)
+    last = len(model.coefs_) - 1
+    for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        product = ops.OnnxMatMul(h, W.astype(dtype), op_version=opv)
+        z = ops.OnnxAdd(product, b.astype(dtype).reshape(1, -1), op_version=opv)
+        name = model.out_activation_ if k == last else model.activation
+        h = _ACTIVATIONS[name](ops, z, dtype, opv)
+    return h
+
+
+def _class_labels(classes):
+    if classes.dtype == np.bool_ or np.issubdtype(classes.dtype, np.integer):
+        return classes.astype(np.int64)
+    if np.issubdtype(classes.dtype, np.floating):
+        if not np.all(classes == np.round(classes)):
+            raise NotImplementedError(
+                "ONNX export needs integer or string class labels; got "
+                f"non-integer floats {classes!r}."
+            )
+        return classes.astype(np.int64)
+    return np.array([str(c) for c in classes])
+
+
+def _convert_classifier(scope, operator, container):
+    model = operator.raw_operator
+    _check_supported(model)
+    _, ops = _skl2onnx()
+    opv = container.target_opset
+    dtype = _input_dtype(operator)
+    label_out, proba_out = operator.outputs[:2]
+
+    out = _network_output(ops, model, operator.inputs[0], dtype, opv)
+    if model.out_activation_ == "logistic":  # binary: one unit for class 1
+        one_minus = ops.OnnxSub(np.array([1.0], dtype=dtype), out, op_version=opv)
+        proba = ops.OnnxConcat(one_minus, out, axis=1, op_version=opv)
+    else:
+        proba = out
+    ops.OnnxIdentity(proba, op_version=opv, output_names=[proba_out]).add_to(
+        scope, container
+    )
+    index = ops.OnnxArgMax(proba, axis=1, keepdims=1, op_version=opv)
+    labels = ops.OnnxArrayFeatureExtractor(
+        _class_labels(model.classes_), index, op_version=opv
+    )
+    ops.OnnxReshape(
+        labels,
+        np.array([-1], dtype=np.int64),
+        op_version=opv,
+        output_names=[label_out],
+    ).add_to(scope, container)
+
+
+def _convert_regressor(scope, operator, container):
+    model = operator.raw_operator
+    _check_supported(model)
+    _, ops = _skl2onnx()
+    opv = container.target_opset
+    dtype = _input_dtype(operator)
+    out = _network_output(ops, model, operator.inputs[0], dtype, opv)
+    ops.OnnxIdentity(
+        out, op_version=opv, output_names=[operator.outputs[0]]
+    ).add_to(scope, container)
+
+
+def register_onnx_converters():
+    """Register skbackprop's estimators with skl2onnx.
+
+    Afterwards ``skl2onnx.to_onnx`` and ``skl2onnx.convert_sklearn`` convert
+    :class:`BackpropMLPClassifier` and :class:`BackpropMLPRegressor`, alone
+    or inside a Pipeline.  :func:`to_onnx` calls it; calling it again is
+    harmless.  Needs the optional ``onnx`` extra.
+    """
+    skl2onnx, _ = _skl2onnx()
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    skl2onnx.update_registered_converter(
+        BackpropMLPClassifier,
+        "SkbackpropBackpropMLPClassifier",
+        calculate_linear_classifier_output_shapes,
+        _convert_classifier,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+    )
+    skl2onnx.update_registered_converter(
+        BackpropMLPRegressor,
+        "SkbackpropBackpropMLPRegressor",
+        calculate_linear_regressor_output_shapes,
+        _convert_regressor,
+    )
+
+
+def to_onnx(model, X_sample, *, target_opset=None, options=None):
+    """Convert a fitted estimator (or a Pipeline containing one) to ONNX.
+
+    Needs the optional ``onnx`` extra (skl2onnx, onnx, onnxruntime).
+
+    Parameters
+    ----------
+    model : BackpropMLPClassifier, BackpropMLPRegressor or Pipeline
+        A fitted model; in a Pipeline, every other step must be convertible
+        by skl2onnx (e.g. StandardScaler).
+    X_sample : ndarray of shape (n_samples, n_features)
+        A few input rows; their dtype (float32 or float64) and number of
+        columns define the ONNX input ``X``.
+    target_opset : int, default=None
+        ONNX opset; skl2onnx's default when None.
+    options : dict, default=None
+        skl2onnx conversion options, e.g. ``{"zipmap": False}`` for a
+        classifier to get probabilities as a matrix instead of a list of
+        dicts (plain options apply to the classifier, also inside a
+        Pipeline; skl2onnx's ``{id(model): {...}}`` form works too).
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        A classifier's graph has two outputs, ``label`` and
+        ``probabilities``; a regressor's has ``variable`` of shape
+        ``(n_samples, n_outputs)``.
+
+    Raises
+    ------
+    NotImplementedError
+        For multilabel classifiers.
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime as rt
+    >>> from sklearn.datasets import load_iris
+    >>> from skbackprop import BackpropMLPClassifier, to_onnx
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = X.astype(np.float32)
+    >>> clf = BackpropMLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    >>> onx = to_onnx(clf, X[:1], options={"zipmap": False})
+    >>> sess = rt.InferenceSession(onx.SerializeToString())
+    >>> label, proba = sess.run(None, {"X": X})
+    >>> bool((label == clf.predict(X)).all())
+    True
+    """
+    skl2onnx, _ = _skl2onnx()
+    register_onnx_converters()
+    X_sample = np.asarray(X_sample)
+    if X_sample.dtype != np.float64:
+        X_sample = X_sample.astype(np.float32)
+    if options and all(isinstance(key, str) for key in options):
+        # plain options apply to the classifier, also inside a Pipeline
+        options = {BackpropMLPClassifier: options}
+    return skl2onnx.to_onnx(
+        model, X_sample, target_opset=target_opset, options=options
+    )

@@ -1,0 +1,142 @@
+"""ONNX export: onnxruntime reproduces predict / predict_proba."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, to_onnx
+from skbackprop._engine import ACTIVATIONS
+
+pytestmark = pytest.mark.onnx
+skl2onnx = pytest.importorskip("skl2onnx")
+rt = pytest.importorskip("onnxruntime")
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X32 = StandardScaler().fit_transform(X_IRIS).astype(np.float32)
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def _run(onx, X):
+    sess = rt.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return sess.run(None, {sess.get_inputs()[0].name: X})
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_classifier_matches_for_every_activation(activation, task):
+    y = Y_IRIS if task == "multiclass" else (Y_IRIS == 1).astype(int)
+    clf = _fit(
+        BackpropMLPClassifier(
+            hidden_layer_sizes=(7, 5),
+            activation=activation,
+            solver="lbfgs",
+            max_iter=60,
+            random_state=0,
+        ),
+        X32,
+        y,
+    )
+    label, proba = _run(to_onnx(clf, X32[:1], options={"zipmap": False}), X32)
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    np.testing.assert_allclose(proba, clf.predict_proba(X32), atol=1e-5)
+
+
+def test_float64_model_and_input():
+    X64 = X32.astype(np.float64)
+    clf = _fit(BackpropMLPClassifier(solver="lbfgs", random_state=0), X64, Y_IRIS)
+    onx = to_onnx(clf, X64[:1], options={"zipmap": False})
+    label, proba = _run(onx, X64)
+    assert proba.dtype == np.float64
+    np.testing.assert_array_equal(label, clf.predict(X64))
+    np.testing.assert_allclose(proba, clf.predict_proba(X64), atol=1e-10)
+
+
+def test_string_labels_and_zipmap_output():
+    names = np.array(["setosa", "versicolor", "virginica"])[Y_IRIS]
+    clf = _fit(BackpropMLPClassifier(solver="lbfgs", random_state=0), X32, names)
+    label, proba = _run(to_onnx(clf, X32[:1]), X32)  # zipmap by default
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    expected = clf.predict_proba(X32)
+    assert list(proba[0]) == list(clf.classes_)
+    got = np.array([[row[c] for c in clf.classes_] for row in proba])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_regressor_matches(activation, n_targets):
+    X, y = make_regression(
+        n_samples=120, n_features=6, n_targets=n_targets, random_state=0
+    )
+    X = X.astype(np.float32)
+    reg = _fit(
+        BackpropMLPRegressor(
+            hidden_layer_sizes=(8,),
+            activation=activation,
+            solver="lbfgs",
+            max_iter=80,
+            random_state=0,
+        ),
+        X,
+        (y / y.std()).astype(np.float32),
+    )
+    (pred,) = _run(to_onnx(reg, X[:1]), X)
+    np.testing.assert_allclose(pred.reshape(reg.predict(X).shape), reg.predict(X),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_poisson_regressor_matches():
+    rng = np.random.RandomState(0)
+    X = rng.randn(150, 4).astype(np.float32)
+    y = rng.poisson(np.exp(0.5 * X[:, 0])).astype(np.float32)
+    reg = _fit(
+        BackpropMLPRegressor(loss="poisson", solver="lbfgs", random_state=0), X, y
+    )
+    assert reg.out_activation_ == "exp"
+    (pred,) = _run(to_onnx(reg, X[:1]), X)
+    np.testing.assert_allclose(pred.ravel(), reg.predict(X), rtol=1e-5)
+
+
+def test_pipeline_through_skl2onnx_directly():
+    pipe = _fit(
+        make_pipeline(
+            StandardScaler(), BackpropMLPClassifier(max_iter=30, random_state=0)
+        ),
+        X_IRIS.astype(np.float32),
+        Y_IRIS,
+    )
+    to_onnx(pipe, X32[:1])  # registers the converters
+    onx = skl2onnx.to_onnx(
+        pipe, X32[:1], options={BackpropMLPClassifier: {"zipmap": False}}
+    )
+    X = X_IRIS.astype(np.float32)
+    label, proba = _run(onx, X)
+    np.testing.assert_array_equal(label, pipe.predict(X))
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)
+
+
+def test_multilabel_is_refused_clearly():
+    Y = np.c_[Y_IRIS == 0, Y_IRIS == 1].astype(int)
+    clf = _fit(BackpropMLPClassifier(solver="lbfgs", random_state=0), X32, Y)
+    with pytest.raises(NotImplementedError, match="multilabel"):
+        to_onnx(clf, X32[:1])
+
+
+def test_missing_extra_gives_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)
+    clf = _fit(BackpropMLPClassifier(solver="lbfgs", random_state=0), X32, Y_IRIS)
+    with pytest.raises(ImportError, match=r"skbackprop\[onnx\]"):
+        to_onnx(clf, X32[:1])
