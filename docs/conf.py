@@ -22,18 +22,8 @@ extensions = [
 
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-exclude_patterns = ["_build", "_api_extra.rst", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path = []
-
-# The API page lists ``to_onnx`` only where the package provides it (it needs
-# the ``onnx`` extra at call time, not at import time).
-_here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(_here, "_api_extra.rst"), "w") as fh:
-    if hasattr(skbackprop, "to_onnx"):
-        fh.write(
-            "Export\n------\n\n.. autofunction:: skbackprop.to_onnx\n"
-        )
-
 
 # Gallery: the Dask example runs only when its optional extra is installed.
 _ignore = []

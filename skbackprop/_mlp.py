@@ -471,9 +471,10 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         best = None
 
         tasks = self._fit_tasks
-        self.n_iter_ = 0
+        # n_iter_ counts epochs across partial_fit calls and warm starts, as
+        # in sklearn; the max_iter warning is about the epochs of this call.
         try:
-            for _ in range(self.max_iter):
+            for epoch in range(self.max_iter):
                 tasks.begin("epoch")
                 epoch_start[...] = flat
                 if self.shuffle:
@@ -538,7 +539,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
 
                 if incremental or stop_requested:
                     break
-                if self.n_iter_ == self.max_iter:
+                if epoch + 1 == self.max_iter:
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) "
                         "reached and the optimization hasn't converged yet."

@@ -1,0 +1,160 @@
+"""scikit-learn conventions: feature names, dtypes, metadata routing, tags."""
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+
+pd = pytest.importorskip("pandas")
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(X_IRIS)
+COLUMNS = ["sl", "sw", "pl", "pw"]
+
+
+def _fit(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+def _messages(est, X):
+    """What predicting on X says (warnings, or the error), for comparison."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        try:
+            est.predict(X)
+        except ValueError as exc:
+            return ["error: " + str(exc)]
+    return [str(w.message) for w in record]
+
+
+def test_feature_names_like_sklearn():
+    df = pd.DataFrame(X_IRIS, columns=COLUMNS)
+    ours = _fit(BackpropMLPClassifier(max_iter=5, random_state=0), df, Y_IRIS)
+    theirs = _fit(MLPClassifier(max_iter=5, random_state=0), df, Y_IRIS)
+    np.testing.assert_array_equal(ours.feature_names_in_, COLUMNS)
+
+    renamed = df.rename(columns={"sl": "a"})
+    reordered = df[COLUMNS[::-1]]
+    for X in (X_IRIS, renamed, reordered):
+        got = [m.replace("BackpropMLPClassifier", "MLPClassifier")
+               for m in _messages(ours, X)]
+        assert got == _messages(theirs, X)
+        assert got  # every case is reported
+    # fitted on an array, predicting on a DataFrame warns the other way
+    plain = _fit(BackpropMLPClassifier(max_iter=5, random_state=0), X_IRIS, Y_IRIS)
+    assert not hasattr(plain, "feature_names_in_")
+    assert _messages(plain, df) == [
+        "X has feature names, but BackpropMLPClassifier was fitted without "
+        "feature names"
+    ]
+
+
+def test_dataframe_input_float32_stays_float32():
+    df = pd.DataFrame(X_IRIS.astype(np.float32), columns=COLUMNS)
+    clf = _fit(BackpropMLPClassifier(max_iter=5, random_state=0), df, Y_IRIS)
+    assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
+    assert clf.predict_proba(df).dtype == np.float32
+    reg = _fit(BackpropMLPRegressor(max_iter=5, random_state=0), df, X_IRIS[:, 0])
+    assert reg.predict(df).dtype == np.float32
+
+
+def test_predict_proba_columns_follow_classes():
+    names = np.array(["zebra", "ant", "moose"])[Y_IRIS]
+    order = np.random.RandomState(0).permutation(len(names))
+    clf = _fit(
+        BackpropMLPClassifier(solver="lbfgs", random_state=0),
+        X_IRIS[order],
+        names[order],
+    )
+    np.testing.assert_array_equal(clf.classes_, ["ant", "moose", "zebra"])
+    proba = clf.predict_proba(X_IRIS)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], clf.predict(X_IRIS))
+    assert (clf.predict(X_IRIS) == names).mean() > 0.9
+
+
+def test_tags_are_true():
+    clf_tags = BackpropMLPClassifier().__sklearn_tags__()
+    reg_tags = BackpropMLPRegressor().__sklearn_tags__()
+    assert clf_tags.classifier_tags.multi_label
+    assert reg_tags.target_tags.multi_output
+    assert clf_tags.input_tags.sparse and reg_tags.input_tags.sparse
+    # seeded training is reproducible, so not non-deterministic
+    assert not clf_tags.non_deterministic and not reg_tags.non_deterministic
+    # and the tags describe what works: multilabel fit, multi-output fit
+    Y2 = np.c_[Y_IRIS == 0, Y_IRIS == 2].astype(int)
+    clf = _fit(BackpropMLPClassifier(solver="lbfgs", random_state=0), X_IRIS, Y2)
+    assert clf.predict(X_IRIS).shape == Y2.shape
+    reg = _fit(BackpropMLPRegressor(solver="lbfgs", random_state=0), X_IRIS, Y2)
+    assert reg.predict(X_IRIS).shape == Y2.shape
+
+
+@pytest.fixture
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def _weights():
+    # heavy weights on class 2 change the model
+    return np.where(Y_IRIS == 2, 10.0, 1.0)
+
+
+def _lbfgs():
+    return BackpropMLPClassifier(
+        hidden_layer_sizes=(5,), solver="lbfgs", max_iter=300, random_state=0
+    ).set_fit_request(sample_weight=True).set_score_request(sample_weight=False)
+
+
+def test_sample_weight_routed_through_pipeline(routing):
+    w = _weights()
+    scaler = StandardScaler().set_fit_request(sample_weight=False)
+    pipe = _fit(make_pipeline(scaler, _lbfgs()), X_IRIS, Y_IRIS, sample_weight=w)
+    direct = _fit(_lbfgs(), StandardScaler().fit_transform(X_IRIS), Y_IRIS,
+                  sample_weight=w)
+    unweighted = _fit(_lbfgs(), StandardScaler().fit_transform(X_IRIS), Y_IRIS)
+    np.testing.assert_allclose(pipe[-1].coefs_[0], direct.coefs_[0])
+    assert not np.allclose(pipe[-1].coefs_[0], unweighted.coefs_[0])
+
+
+def test_sample_weight_routed_through_cross_validate(routing):
+    w = _weights()
+    cv = KFold(3, shuffle=True, random_state=0)
+    weighted = cross_validate(
+        _lbfgs(), X_IRIS, Y_IRIS, cv=cv, params={"sample_weight": w},
+        return_estimator=True,
+    )
+    plain = cross_validate(_lbfgs(), X_IRIS, Y_IRIS, cv=cv, return_estimator=True)
+    train, _ = next(cv.split(X_IRIS))
+    direct = _fit(_lbfgs(), X_IRIS[train], Y_IRIS[train], sample_weight=w[train])
+    np.testing.assert_allclose(weighted["estimator"][0].coefs_[0], direct.coefs_[0])
+    assert not np.allclose(
+        weighted["estimator"][0].coefs_[0], plain["estimator"][0].coefs_[0]
+    )
+
+
+def test_sample_weight_routed_through_grid_search(routing):
+    w = _weights()
+    search = GridSearchCV(_lbfgs(), {"alpha": [1e-4, 1e-1]}, cv=3)
+    _fit(search, X_IRIS, Y_IRIS, sample_weight=w)
+    best = search.best_estimator_
+    direct = _fit(_lbfgs().set_params(alpha=best.alpha), X_IRIS, Y_IRIS,
+                  sample_weight=w)
+    np.testing.assert_allclose(best.coefs_[0], direct.coefs_[0])
+
+
+def test_unrequested_sample_weight_is_an_error(routing):
+    est = BackpropMLPClassifier(solver="lbfgs", random_state=0)
+    scaler = StandardScaler().set_fit_request(sample_weight=False)
+    with pytest.raises(ValueError, match="sample_weight"):
+        _fit(make_pipeline(scaler, est), X_IRIS, Y_IRIS, sample_weight=_weights())
