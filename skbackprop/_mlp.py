@@ -471,10 +471,11 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         best = None
 
         tasks = self._fit_tasks
-        # n_iter_ counts epochs across partial_fit calls and warm starts, as
-        # in sklearn; the max_iter warning is about the epochs of this call.
+        # as in sklearn, n_iter_ counts the epochs of this call (t_ and
+        # loss_curve_ accumulate across partial_fit calls and warm starts)
+        self.n_iter_ = 0
         try:
-            for epoch in range(self.max_iter):
+            for _ in range(self.max_iter):
                 tasks.begin("epoch")
                 epoch_start[...] = flat
                 if self.shuffle:
@@ -539,7 +540,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
 
                 if incremental or stop_requested:
                     break
-                if epoch + 1 == self.max_iter:
+                if self.n_iter_ == self.max_iter:
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) "
                         "reached and the optimization hasn't converged yet."

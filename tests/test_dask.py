@@ -81,8 +81,9 @@ def test_incremental_trains_block_by_block(client):
     )
     inc.fit(Xd, yd, classes=CLASSES)
     model = inc.estimator_
-    # one partial_fit (one epoch) per block
-    assert model.n_iter_ == Xd.numblocks[0]
+    # one partial_fit (one epoch) per block; n_iter_ counts the epochs of the
+    # last call, as in sklearn
+    assert len(model.loss_curve_) == Xd.numblocks[0] and model.n_iter_ == 1
     assert model.t_ == Xd.shape[0]
 
     with warnings.catch_warnings():
