@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, gen_batches, shuffle
+from sklearn.utils import check_random_state, column_or_1d, gen_batches
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
@@ -405,8 +405,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         if (
             not incremental
             or opt is None
-            or getattr(opt, "_scratch", np.empty(0)).shape != flat.shape
-            or opt._scratch.dtype != flat.dtype
+            or not opt.fits(flat)
         ):
             opt = self._optimizer = self._make_optimizer(flat.size, flat.dtype)
 
@@ -479,7 +478,12 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
                 tasks.begin("epoch")
                 epoch_start[...] = flat
                 if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=random_state)
+                    # the draw of sklearn.utils.shuffle (so the same seed
+                    # gives sklearn's batches) without its input validation,
+                    # which costs ~8% of an epoch on small data
+                    perm = np.arange(n_samples)
+                    random_state.shuffle(perm)
+                    sample_idx = sample_idx[perm]
                 accumulated = 0.0
                 for batch in gen_batches(n_samples, batch_size):
                     m = batch.stop - batch.start
@@ -488,8 +492,8 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
                         if sparse:
                             X_b = X_train[idx]
                         else:
-                            X_b = np.take(X_train, idx, axis=0, out=x_buf[:m])
-                        Y_b = np.take(Y_train, idx, axis=0, out=y_buf[:m])
+                            X_b = X_train.take(idx, axis=0, out=x_buf[:m])
+                        Y_b = Y_train.take(idx, axis=0, out=y_buf[:m])
                         sw_b = None if sw_train is None else sw_train[idx]
                     else:
                         X_b, Y_b = X_train[batch], Y_train[batch]
@@ -963,7 +967,9 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
                 raise ValueError(
                     "class_weight and sample_weight give every sample zero weight."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        # 0/1 indicators as uint8, an eighth of float64's memory: the losses
+        # and output deltas mix them with the float outputs without copies
+        Y = self._label_binarizer.transform(y).astype(np.uint8)
         return X, Y, sw
 
     def _decode(self, Y):

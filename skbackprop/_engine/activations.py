@@ -141,9 +141,9 @@ def _gelu_backward(delta, A, Z):
 # Output-only transforms (no derivative needed: the output delta is fused
 # with the loss, see losses.py).
 def _softmax(Z):
-    Z -= Z.max(axis=1, keepdims=True)
+    Z -= np.maximum.reduce(Z, axis=1, keepdims=True)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    Z /= np.add.reduce(Z, axis=1, keepdims=True)
 
 
 def _exp(Z):

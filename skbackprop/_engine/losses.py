@@ -39,7 +39,8 @@ def _weighted_sum(per_sample, sample_weight):
 
 def _clip_prob(A):
     eps = np.finfo(A.dtype).eps
-    return np.clip(A, eps, 1 - eps)
+    P = np.maximum(A, eps)
+    return np.minimum(P, 1 - eps, out=P)
 
 
 def _squared_error(A, Y, sample_weight):
@@ -49,8 +50,12 @@ def _squared_error(A, Y, sample_weight):
 
 
 def _log_loss(A, Y, sample_weight):
-    per_sample = -xlogy(Y, _clip_prob(A)).sum(axis=1)
-    return _weighted_sum(per_sample, sample_weight)
+    # the clipped probabilities are positive, so y log p needs no xlogy
+    log_p = _clip_prob(A)
+    np.log(log_p, out=log_p)
+    if sample_weight is None:
+        return -float(np.vdot(Y, log_p))
+    return -_weighted_sum(np.einsum("ij,ij->i", Y, log_p), sample_weight)
 
 
 def _binary_log_loss(A, Y, sample_weight):

@@ -40,6 +40,8 @@ from .losses import get_loss
 
 __all__ = ["Network", "Workspace"]
 
+_BLOCK = 1 << 14  # elements per block of the L2 update
+
 
 def _is_sparse(X):
     return hasattr(X, "tocsr") and not isinstance(X, np.ndarray)
@@ -64,6 +66,7 @@ class Workspace:
         ]
         # pre-activations are kept only for activations whose derivative
         # needs them (GELU); the rest differentiate from a_k.
+        self.scratch = np.empty(min(network.n_coef, _BLOCK), dtype=dtype)
         needs_z = network.activation.needs_z
         self.zs = [None] + [
             np.empty((capacity, u), dtype=dtype) if needs_z else None
@@ -106,6 +109,10 @@ class Network:
             self.intercept_slices.append(slice(start, start + fan_out))
             start += fan_out
         self.n_params = start
+        self.coef_blocks = [
+            slice(i, min(i + _BLOCK, self.n_coef))
+            for i in range(0, self.n_coef, _BLOCK)
+        ]
         self._view_cache = []
 
     # ------------------------------------------------------------------
@@ -216,7 +223,9 @@ class Network:
         grad : ndarray of shape (n_params,)
             Flat gradient buffer, overwritten.
         X : ndarray or sparse matrix of shape (n, n_features)
-        Y : ndarray of shape (n, n_outputs), the network's dtype
+        Y : ndarray of shape (n, n_outputs)
+            Targets: the network's dtype, or any integer dtype for 0/1
+            class indicators.
         sample_weight : ndarray of shape (n,) or None
         l2 : float
             L2 strength ``lambda`` (penalty ``lambda/2 * sum ||W||^2``).
@@ -248,7 +257,7 @@ class Network:
                     np.matmul(X.T, delta, out=gcoefs[0])
             else:
                 np.matmul(ws.acts[k - 1][:n].T, delta, out=gcoefs[k - 1])
-            np.sum(delta, axis=0, out=gints[k - 1])
+            np.add.reduce(delta, axis=0, out=gints[k - 1])
             if k > 1:
                 new_delta = ws.deltas[k - 1][:n]
                 np.matmul(delta, coefs[k - 1].T, out=new_delta)
@@ -257,8 +266,13 @@ class Network:
                 delta = new_delta
 
         if l2:
+            # lambda * W added block by block through the workspace's small
+            # scratch: no parameter-sized temporary per batch
+            for sl in self.coef_blocks:
+                tmp = ws.scratch[: sl.stop - sl.start]
+                np.multiply(flat[sl], l2, out=tmp)
+                grad[sl] += tmp
             w = flat[: self.n_coef]
-            grad[: self.n_coef] += l2 * w
             loss += 0.5 * l2 * float(np.dot(w, w))
         return loss
 
