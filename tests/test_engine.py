@@ -213,7 +213,9 @@ def test_hand_worked_tiny_network():
 
     assert_allclose(z1, [0.7, 0.7])
     assert_allclose(ws.acts[1][0], a1, rtol=1e-14)
-    assert_allclose(ws.acts[2][0, 0], a2, rtol=1e-14)
+    # the output buffer now holds the fused output delta a2 - y
+    assert_allclose(ws.acts[2][0, 0], d2, rtol=1e-14)
+    assert_allclose(net.forward(flat, x, ws)[0, 0], a2, rtol=1e-14)
     assert_allclose(value, loss, rtol=1e-14)
     (gW1, gW2), (gb1, gb2) = net.unpack(grad)
     assert_allclose(gW1, dW1, rtol=1e-13)
@@ -260,8 +262,8 @@ def test_optimizers_update_in_place_like_their_formulas():
     opt = SGD(5, np.float64, learning_rate_init=0.1, momentum=0.9, nesterov=True)
     p = p0.copy()
     buf = p
-    opt.update(p, g)
-    opt.update(p, g)
+    opt.update(p, g.copy())  # a step consumes its gradient buffer
+    opt.update(p, g.copy())
     assert p is buf
     v1 = -0.1 * g
     step1 = 0.9 * v1 - 0.1 * g
@@ -271,7 +273,7 @@ def test_optimizers_update_in_place_like_their_formulas():
     # Adam, one step: m = 0.1 g, v = 0.001 g^2, lr_t = lr sqrt(.001) / .1
     opt = Adam(5, np.float64, learning_rate_init=0.01)
     p = p0.copy()
-    opt.update(p, g)
+    opt.update(p, g.copy())
     m, v = 0.1 * g, 0.001 * g * g
     lr_t = 0.01 * np.sqrt(1 - 0.999) / (1 - 0.9)
     assert_allclose(p, p0 - lr_t * m / (np.sqrt(v) + 1e-8), rtol=1e-13)
@@ -288,6 +290,7 @@ def test_float32_stays_float32(activation):
     ws = net.workspace(8)
     net.loss_grad(flat, grad, X, Y, None, 0.01, ws)
     assert grad.dtype == np.float32
-    assert all(a.dtype == np.float32 for a in ws.acts[1:] + ws.deltas[1:])
+    buffers = [a for a in ws.acts + ws.deltas + [ws.scratch] if a is not None]
+    assert all(a.dtype == np.float32 for a in buffers)
     out = net.predict(*net.unpack(flat), X)
     assert out.dtype == np.float32

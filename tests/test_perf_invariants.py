@@ -3,7 +3,8 @@
 Speed itself is measured by ``benchmarks/run.py``; these tests pin down what
 makes it possible: float32 stays float32 end to end, the hot loop allocates no
 parameter-sized temporaries, workspaces are reused across batches and epochs,
-and the blocked (cache-sized) optimizer steps equal scikit-learn's optimizers.
+and the in-place optimizer steps (which use the gradient buffer as their
+scratch) equal scikit-learn's optimizers.
 """
 
 import tracemalloc
@@ -18,7 +19,7 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._engine.network import Network
-from skbackprop._engine.optimizers import CHUNK, SGD, Adam
+from skbackprop._engine.optimizers import SGD, Adam
 
 
 def _digits(dtype=np.float64):
@@ -80,13 +81,13 @@ def test_epochs_reuse_the_workspaces():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_training_step_allocates_no_parameter_sized_temporary(opt_cls, dtype):
     net = Network([300, 400, 100, 10], "relu", "log_loss", dtype)
-    assert net.n_params > 2 * CHUNK  # several blocks
     rng = np.random.RandomState(0)
     flat = net.init_params(rng)
     grad = np.empty_like(flat)
     X = rng.randn(64, 300).astype(dtype)
     Y = np.eye(10, dtype=np.uint8)[rng.randint(0, 10, 64)]
     ws = net.workspace(64)
+    assert len(ws.coef_blocks) > 2  # the L2 update runs in several blocks
     opt = opt_cls(net.n_params, dtype)
     net.loss_grad(flat, grad, X, Y, None, 1e-3, ws)  # warm the view cache
     opt.update(flat, grad)
@@ -104,8 +105,8 @@ def test_training_step_allocates_no_parameter_sized_temporary(opt_cls, dtype):
     assert peak < 0.1 * flat.nbytes, (peak, flat.nbytes)
 
 
-@pytest.mark.parametrize("n_params", [1000, 3 * CHUNK + 7])
-def test_blocked_adam_equals_sklearns(n_params):
+@pytest.mark.parametrize("n_params", [1000, 50007])
+def test_adam_equals_sklearns(n_params):
     rng = np.random.RandomState(0)
     params = rng.randn(n_params)
     ours = Adam(n_params, np.float64, learning_rate_init=0.01)
@@ -113,14 +114,14 @@ def test_blocked_adam_equals_sklearns(n_params):
     theirs = AdamOptimizer(theirs_params, learning_rate_init=0.01)
     for _ in range(5):
         grad = rng.randn(n_params)
-        ours.update(params, grad)
         theirs.update_params(theirs_params, [grad.copy()])
+        ours.update(params, grad)  # consumes grad
     assert_allclose(params, theirs_params[0], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("nesterov", [True, False])
-@pytest.mark.parametrize("n_params", [1000, 3 * CHUNK + 7])
-def test_blocked_sgd_equals_sklearns(n_params, nesterov):
+@pytest.mark.parametrize("n_params", [1000, 50007])
+def test_sgd_equals_sklearns(n_params, nesterov):
     rng = np.random.RandomState(0)
     params = rng.randn(n_params)
     ours = SGD(n_params, np.float64, learning_rate_init=0.1, momentum=0.9,
@@ -130,20 +131,25 @@ def test_blocked_sgd_equals_sklearns(n_params, nesterov):
                           nesterov=nesterov)
     for _ in range(5):
         grad = rng.randn(n_params)
-        ours.update(params, grad)
         theirs.update_params(theirs_params, [grad.copy()])
+        ours.update(params, grad)  # consumes grad
     assert_allclose(params, theirs_params[0], rtol=1e-12, atol=1e-15)
 
 
-def test_l2_gradient_blocks_cover_every_weight():
-    """The blocked L2 update adds lambda * W to every weight exactly once."""
+@pytest.mark.parametrize("batch", [8, 300])
+def test_l2_gradient_blocks_cover_every_weight(batch):
+    """The blocked L2 update adds lambda * W to every weight exactly once,
+    through a scratch of its own (small batch) or a free workspace buffer."""
     net = Network([200, 300, 5], "tanh", "squared_error")
-    assert len(net.coef_blocks) > 2
     rng = np.random.RandomState(0)
     flat = net.init_params(rng)
-    X = rng.randn(8, 200)
-    Y = rng.randn(8, 5)
-    ws = net.workspace(8)
+    X = rng.randn(batch, 200)
+    Y = rng.randn(batch, 5)
+    ws = net.workspace(batch)
+    assert len(ws.coef_blocks) > 2
+    buffers = [b for b in ws.acts[1:] + ws.deltas[1:] if b is not None]
+    reused = any(ws.scratch.base is b for b in buffers)
+    assert reused == (batch == 300)
     g0, g1 = np.empty_like(flat), np.empty_like(flat)
     l0 = net.loss_grad(flat, g0, X, Y, None, 0.0, ws)
     l1 = net.loss_grad(flat, g1, X, Y, None, 0.5, ws)

@@ -53,9 +53,10 @@ def _log_loss(A, Y, sample_weight):
     # the clipped probabilities are positive, so y log p needs no xlogy
     log_p = _clip_prob(A)
     np.log(log_p, out=log_p)
+    log_p *= Y  # in place: Y may be uint8 indicators
     if sample_weight is None:
-        return -float(np.vdot(Y, log_p))
-    return -_weighted_sum(np.einsum("ij,ij->i", Y, log_p), sample_weight)
+        return -float(log_p.sum())
+    return -_weighted_sum(log_p.sum(axis=1), sample_weight)
 
 
 def _binary_log_loss(A, Y, sample_weight):

@@ -60,13 +60,25 @@ class Workspace:
         self.capacity = capacity
         # acts[k] holds a_k for k = 1..L (index 0 unused: the input itself)
         self.acts = [None] + [np.empty((capacity, u), dtype=dtype) for u in units[1:]]
-        # deltas[k] holds delta_k for k = 1..L
+        # deltas[k] holds delta_k for k = 1..L-1; the output delta is written
+        # over a_L, which is not needed once the loss is computed
         self.deltas = [None] + [
-            np.empty((capacity, u), dtype=dtype) for u in units[1:]
+            np.empty((capacity, u), dtype=dtype) for u in units[1:-1]
+        ] + [None]
+        # Scratch for the blocked L2 update, which runs after the backward
+        # pass, when the activation and delta buffers are free: the largest
+        # of them serves, unless it is too small to make blocks worthwhile.
+        free = [b for b in self.acts[1:] + self.deltas[1:] if b is not None]
+        largest = max(free, key=lambda b: b.size).reshape(-1)
+        need = min(network.n_coef, _BLOCK)
+        self.scratch = (
+            largest if largest.size >= need else np.empty(need, dtype=dtype)
+        )
+        step = max(min(self.scratch.size, _BLOCK), 1)
+        self.coef_blocks = [
+            slice(i, min(i + step, network.n_coef))
+            for i in range(0, network.n_coef, step)
         ]
-        # pre-activations are kept only for activations whose derivative
-        # needs them (GELU); the rest differentiate from a_k.
-        self.scratch = np.empty(min(network.n_coef, _BLOCK), dtype=dtype)
         needs_z = network.activation.needs_z
         self.zs = [None] + [
             np.empty((capacity, u), dtype=dtype) if needs_z else None
@@ -109,10 +121,6 @@ class Network:
             self.intercept_slices.append(slice(start, start + fan_out))
             start += fan_out
         self.n_params = start
-        self.coef_blocks = [
-            slice(i, min(i + _BLOCK, self.n_coef))
-            for i in range(0, self.n_coef, _BLOCK)
-        ]
         self._view_cache = []
 
     # ------------------------------------------------------------------
@@ -245,7 +253,7 @@ class Network:
 
         loss = self.loss.value(A_L, Y, sample_weight) / sw_sum
         delta = self.loss.delta(
-            A_L, Y, sample_weight, 1.0 / sw_sum, ws.deltas[last][:n]
+            A_L, Y, sample_weight, 1.0 / sw_sum, A_L
         )
 
         act = self.activation
@@ -266,9 +274,9 @@ class Network:
                 delta = new_delta
 
         if l2:
-            # lambda * W added block by block through the workspace's small
+            # lambda * W added block by block through the workspace's
             # scratch: no parameter-sized temporary per batch
-            for sl in self.coef_blocks:
+            for sl in ws.coef_blocks:
                 tmp = ws.scratch[: sl.stop - sl.start]
                 np.multiply(flat[sl], l2, out=tmp)
                 grad[sl] += tmp
@@ -276,16 +284,36 @@ class Network:
             loss += 0.5 * l2 * float(np.dot(w, w))
         return loss
 
-    def predict(self, coefs, intercepts, X):
-        """Network output for ``X`` in fresh arrays (thread-safe)."""
+    def predict(self, coefs, intercepts, X, block=2048):
+        """Network output for ``X`` in arrays of this call (thread-safe).
+
+        Dense input is processed in blocks of ``block`` rows through
+        per-call buffers, so each block's activations stay in cache between
+        the matrix product and the elementwise operations.
+        """
+        n = X.shape[0]
         last = self.n_layers - 1
-        a = X
-        for k in range(1, last + 1):
-            z = np.asarray(a @ coefs[k - 1])
-            z += intercepts[k - 1]
-            if k == last:
-                self.out_activation.forward(z)
-            else:
-                self.activation.forward(z)
-            a = z
-        return a
+        dtype = np.result_type(X.dtype, *(c.dtype for c in coefs))
+        out = np.empty((n, self.layer_units[-1]), dtype=dtype)
+        if _is_sparse(X) or n <= block:
+            block = max(n, 1)
+        hidden = [
+            np.empty((min(block, n), u), dtype=dtype)
+            for u in self.layer_units[1:-1]
+        ]
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            a = X if stop - start == n else X[start:stop]
+            for k in range(1, last + 1):
+                z = out[start:stop] if k == last else hidden[k - 1][: stop - start]
+                if _is_sparse(a):
+                    z[...] = a @ coefs[k - 1]
+                else:
+                    np.matmul(a, coefs[k - 1], out=z)
+                z += intercepts[k - 1]
+                if k == last:
+                    self.out_activation.forward(z)
+                else:
+                    self.activation.forward(z)
+                a = z
+        return out

@@ -1,13 +1,13 @@
 r"""Optimizers that update the flat parameter buffer in place.
 
 Stochastic optimizers hold their state (velocity, moments) as flat arrays of
-the parameters' shape and dtype, plus one small scratch array, so that a step
-over all layers is a handful of vectorised in-place operations and allocates
-nothing.  Large buffers are updated in blocks of :data:`CHUNK` elements: the
-scratch stays small (no parameter-sized temporary) and each block's operands
-stay in cache across the operations of a step.  Their semantics
-(learning-rate schedules, stopping rules, Adam's bias correction folded into
-the step size) follow scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``.
+the parameters' shape and dtype, so that a step over all layers is a handful
+of vectorised in-place operations.  A step consumes the gradient: once the
+state has absorbed it, the gradient buffer is the scratch space of the rest of
+the step, so a step allocates nothing and keeps no scratch array of its own.
+Their semantics (learning-rate schedules, stopping rules, Adam's bias
+correction folded into the step size) follow scikit-learn's ``SGDOptimizer``
+and ``AdamOptimizer``.
 
 L-BFGS is scipy's L-BFGS-B driven on a float64 copy of the same buffer.
 """
@@ -17,15 +17,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-__all__ = ["SGD", "Adam", "minimize_lbfgs", "optimizer_from_state", "CHUNK"]
-
-CHUNK = 1 << 14
-"""Elements per block of an optimizer step (128 KiB of float64)."""
-
-
-def _blocks(n):
-    """Slices covering ``range(n)`` in blocks of at most :data:`CHUNK`."""
-    return [slice(i, min(i + CHUNK, n)) for i in range(0, n, CHUNK)]
+__all__ = ["SGD", "Adam", "minimize_lbfgs", "optimizer_from_state"]
 
 
 class _Stochastic:
@@ -39,10 +31,6 @@ class _Stochastic:
         """Whether this optimizer's state is for a buffer like ``params``."""
         state = self.velocity if isinstance(self, SGD) else self.m
         return state.shape == params.shape and state.dtype == params.dtype
-
-    def _init_workspace(self, n_params, dtype):
-        self._blocks = _blocks(n_params)
-        self._scratch = np.empty(min(n_params, CHUNK), dtype=dtype)
 
     def iteration_ends(self, time_step):
         """Hook called at the end of an epoch with the samples seen so far."""
@@ -59,9 +47,7 @@ class _Stochastic:
         Persisted models store this instead of the object, so that loading
         them (e.g. with ``skops.io``) needs to trust no optimizer class.
         """
-        state = {
-            k: v for k, v in vars(self).items() if k not in ("_scratch", "_blocks")
-        }
+        state = dict(vars(self))
         state["kind"] = type(self).__name__
         return state
 
@@ -72,9 +58,6 @@ def optimizer_from_state(state):
     cls = {"SGD": SGD, "Adam": Adam}[state.pop("kind")]
     opt = cls.__new__(cls)
     vars(opt).update(state)
-    # the scratch buffer and the blocks are workspace, rebuilt from the state
-    moment = state["velocity"] if cls is SGD else state["m"]
-    opt._init_workspace(moment.size, moment.dtype)
     return opt
 
 
@@ -124,26 +107,22 @@ class SGD(_Stochastic):
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype)
-        self._init_workspace(n_params, dtype)
 
     def update(self, params, grad):
-        """One step: update ``params`` in place from ``grad``."""
-        mu, lr, nesterov = self.momentum, self.learning_rate, self.nesterov
-        for sl in self._blocks:
-            p, g, v = params[sl], grad[sl], self.velocity[sl]
-            tmp = self._scratch[: g.size]
-            np.multiply(g, lr, out=tmp)  # eta * g
-            if mu:
-                v *= mu
-                v -= tmp
-                if nesterov:
-                    p -= tmp
-                    np.multiply(v, mu, out=tmp)
-                    p += tmp
-                else:
-                    p += v
+        """One step: update ``params`` in place from ``grad`` (overwritten)."""
+        mu, v = self.momentum, self.velocity
+        grad *= self.learning_rate  # eta * g
+        if mu:
+            v *= mu
+            v -= grad
+            if self.nesterov:
+                params -= grad
+                np.multiply(v, mu, out=grad)
+                params += grad
             else:
-                p -= tmp
+                params += v
+        else:
+            params -= grad
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -210,10 +189,9 @@ class Adam(_Stochastic):
         self.t = 0
         self.m = np.zeros(n_params, dtype=dtype)  # m / (1 - beta_1)
         self.v = np.zeros(n_params, dtype=dtype)  # v / (1 - beta_2)
-        self._init_workspace(n_params, dtype)
 
     def update(self, params, grad):
-        """One step: update ``params`` in place from ``grad``."""
+        """One step: update ``params`` in place from ``grad`` (overwritten)."""
         b1, b2 = self.beta_1, self.beta_2
         self.t += 1
         self.learning_rate = (
@@ -224,19 +202,17 @@ class Adam(_Stochastic):
         root = math.sqrt(1.0 - b2)
         step = self.learning_rate * (1.0 - b1) / root
         eps = self.epsilon / root
-        for sl in self._blocks:
-            p, g, m, v = params[sl], grad[sl], self.m[sl], self.v[sl]
-            tmp = self._scratch[: g.size]
-            m *= b1
-            m += g
-            v *= b2
-            np.square(g, out=tmp)
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step
-            p -= tmp
+        m, v, g = self.m, self.v, grad
+        m *= b1
+        m += g
+        v *= b2
+        np.square(g, out=g)  # g is no longer needed: scratch from here on
+        v += g
+        np.sqrt(v, out=g)
+        g += eps
+        np.divide(m, g, out=g)
+        g *= step
+        params -= g
 
 
 def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
