@@ -5,7 +5,7 @@ estimators get the same parameters and the same seeds, and are scored by
 5-fold cross-validation (accuracy for load_iris and load_digits, R^2 for
 load_diabetes), averaged over several seeds. Run::
 
-    python benchmarks/parity_table.py [--seeds 3] [--markdown]
+    python benchmarks/parity_table.py [--seeds 5] [--markdown]
 
 ``tests/test_parity.py`` checks a smaller version of the same table.
 """
@@ -96,7 +96,7 @@ def compare(name, X, y, ours_cls, theirs_cls, base, combo, seeds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     seeds = list(range(args.seeds))
