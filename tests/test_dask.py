@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.stats import loguniform
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -112,5 +113,22 @@ def test_incremental_search_cv(client):
     assert len(search.cv_results_["params"]) == 4
     # the search tells the useful learning rate from the useless one
     assert search.best_params_["learning_rate_init"] == 3e-2
+    assert search.best_score_ > 0.85
+    assert isinstance(search.best_estimator_, BackpropMLPClassifier)
+
+
+def test_hyperband_search_cv(client):
+    Xd, yd = _dask_arrays(passes=2)
+    search = dask_ml_ms.HyperbandSearchCV(
+        BackpropMLPClassifier(hidden_layer_sizes=(16,), random_state=0),
+        {"learning_rate_init": loguniform(1e-5, 1e-1)},
+        max_iter=9,
+        random_state=0,
+    )
+    search.fit(Xd, yd, classes=CLASSES)
+    # several brackets, each trained through partial_fit
+    assert search.metadata_["n_models"] >= 2
+    # tiny rates cannot learn in 9 epochs: the winner is a usable one
+    assert search.best_params_["learning_rate_init"] > 1e-3
     assert search.best_score_ > 0.85
     assert isinstance(search.best_estimator_, BackpropMLPClassifier)

@@ -470,3 +470,31 @@ def test_multioutput_loss_is_the_objective_whose_gradient_is_followed():
     assert model.loss_ == pytest.approx(
         0.5 * (residual**2).sum(axis=1).mean() + penalty, rel=1e-9
     )
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_input_is_never_densified(solver):
+    """20000 x 50000 CSR (8 GB dense in float64): training and prediction
+    stay within a few MB of traced memory."""
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    nnz = 200_000
+    X = sp.csr_matrix(
+        (rng.rand(nnz), (rng.randint(0, 20000, nnz), rng.randint(0, 50000, nnz))),
+        shape=(20000, 50000),
+    )
+    y = (np.asarray(X[:, :25000].sum(axis=1)).ravel() > 0.05).astype(int)
+    model = BackpropMLPClassifier(hidden_layer_sizes=(4,), solver=solver,
+                                  max_iter=2, random_state=0)
+    tracemalloc.start()
+    try:
+        _quiet_fit(model, X, y)
+        model.predict_proba(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    dense_bytes = X.shape[0] * X.shape[1] * 8
+    # the weights (50000 x 4), per-batch arrays and, for lbfgs, scipy's
+    # float64 history of 10 corrections: nowhere near the dense matrix
+    assert peak < 100e6 < dense_bytes / 50, peak
