@@ -82,6 +82,16 @@ except ImportError:  # threadpoolctl is optional (the ``bench`` extra)
 WORKLOADS = ("large", "medium", "small", "predict")
 DTYPES = (np.float64, np.float32)
 MIB = 2.0**20
+# the leading columns of the training and predict tables
+COMPARED = [
+    "workload",
+    "dtype",
+    "ours ms",
+    "sklearn ms",
+    "torch ms",
+    "sklearn/ours",
+    "torch/ours",
+]
 
 
 # --------------------------------------------------------------------- data
@@ -491,18 +501,7 @@ def main(argv=None):
     if train_rows:
         render(
             "Training, ms per epoch (best of repeats; ratio > 1: skbackprop faster)",
-            [
-                "workload",
-                "dtype",
-                "ours ms",
-                "sklearn ms",
-                "torch ms",
-                "sklearn/ours",
-                "torch/ours",
-                "ours GFLOP/s",
-                "matmul limit ms",
-                "% of matmul limit",
-            ],
+            [*COMPARED, "ours GFLOP/s", "matmul limit ms", "% of matmul limit"],
             train_rows,
             md,
         )
@@ -515,18 +514,7 @@ def main(argv=None):
     if predict_rows:
         render(
             "predict_proba on the large model, 60000 rows (best of repeats)",
-            [
-                "workload",
-                "dtype",
-                "ours ms",
-                "sklearn ms",
-                "torch ms",
-                "sklearn/ours",
-                "torch/ours",
-                "ours Mrows/s",
-                "sklearn Mrows/s",
-                "torch Mrows/s",
-            ],
+            [*COMPARED, "ours Mrows/s", "sklearn Mrows/s", "torch Mrows/s"],
             predict_rows,
             md,
         )

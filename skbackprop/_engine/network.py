@@ -167,11 +167,20 @@ class Network:
 
     # ------------------------------------------------------------------
     # passes
-    def _first_layer(self, X, W, out):
-        if _is_sparse(X):
-            out[...] = X @ W
+    def _layer(self, a, W, b, z, output, keep_z=None):
+        """``z = f(a W + b)`` in place in ``z``; ``a`` may be sparse.
+
+        ``keep_z`` receives the pre-activation when the derivative needs it.
+        """
+        if _is_sparse(a):
+            z[...] = a @ W
         else:
-            np.matmul(X, W, out=out)
+            np.matmul(a, W, out=z)
+        z += b
+        if keep_z is not None:
+            keep_z[...] = z
+        (self.out_activation if output else self.activation).forward(z)
+        return z
 
     def views(self, flat):
         """Per-layer ``(coefs, intercepts)`` views of ``flat``, cached.
@@ -203,22 +212,13 @@ class Network:
         coefs, intercepts = self.views(flat)
         n = X.shape[0]
         last = self.n_layers - 1
-        act = self.activation
         a_prev = X
         for k in range(1, last + 1):
-            z = ws.acts[k][:n]
-            if k == 1:
-                self._first_layer(X, coefs[0], z)
-            else:
-                np.matmul(a_prev, coefs[k - 1], out=z)
-            z += intercepts[k - 1]
-            if k == last:
-                self.out_activation.forward(z)
-            else:
-                if act.needs_z:
-                    ws.zs[k][:n] = z
-                act.forward(z)
-            a_prev = z
+            keep_z = ws.zs[k][:n] if k < last and ws.zs[k] is not None else None
+            a_prev = self._layer(
+                a_prev, coefs[k - 1], intercepts[k - 1], ws.acts[k][:n],
+                output=k == last, keep_z=keep_z,
+            )
         return a_prev
 
     def loss_grad(self, flat, grad, X, Y, sample_weight, l2, ws):
@@ -306,14 +306,5 @@ class Network:
             a = X if stop - start == n else X[start:stop]
             for k in range(1, last + 1):
                 z = out[start:stop] if k == last else hidden[k - 1][: stop - start]
-                if _is_sparse(a):
-                    z[...] = a @ coefs[k - 1]
-                else:
-                    np.matmul(a, coefs[k - 1], out=z)
-                z += intercepts[k - 1]
-                if k == last:
-                    self.out_activation.forward(z)
-                else:
-                    self.activation.forward(z)
-                a = z
+                a = self._layer(a, coefs[k - 1], intercepts[k - 1], z, k == last)
         return out
