@@ -79,6 +79,8 @@ class Workspace:
             slice(i, min(i + step, network.n_coef))
             for i in range(0, network.n_coef, step)
         ]
+        # pre-activations are kept only for activations whose derivative
+        # needs them (GELU); the rest differentiate from a_k.
         needs_z = network.activation.needs_z
         self.zs = [None] + [
             np.empty((capacity, u), dtype=dtype) if needs_z else None
