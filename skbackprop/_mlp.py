@@ -467,6 +467,11 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         grad = np.empty_like(flat)
         epoch_start = np.empty_like(flat)
         sparse = _is_sparse(X_train)
+        if sparse and X_train.format != "csr":
+            # batches are row subsets: cheap in CSR, a pass over all of a
+            # CSC matrix's entries per batch (a copy of the sparse data, not
+            # a densification; the caller's matrix is untouched)
+            X_train = X_train.tocsr()
         if self.shuffle and not sparse:
             # gather shuffled rows into reused buffers instead of new arrays
             x_buf = np.empty((batch_size, X_train.shape[1]), dtype=X_train.dtype)
