@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._callbacks import FitTasks, init_callback_context
+from tests._helpers import fit_quietly as _fit
 
 callback = pytest.importorskip("sklearn.callback")
 
@@ -58,12 +59,6 @@ class Recorder:
     def subtasks(self, kind):
         names = {"epoch", "lbfgs-iter"}
         return [e for e in self.events if e[0] == kind and e[1] in names]
-
-
-def _fit(est, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])

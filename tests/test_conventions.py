@@ -6,25 +6,19 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.datasets import load_iris
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+from tests._helpers import fit_quietly as _fit
 
 pd = pytest.importorskip("pandas")
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = StandardScaler().fit_transform(X_IRIS)
 COLUMNS = ["sl", "sw", "pl", "pw"]
-
-
-def _fit(est, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
 
 
 def _messages(est, X):

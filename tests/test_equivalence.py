@@ -6,16 +6,15 @@ has and every target type.  With a full batch our L2 penalty equals
 sklearn's, so alpha > 0 is covered too.
 """
 
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+from tests._helpers import fit_quietly as _fit_quietly
 
 SKLEARN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 
@@ -42,12 +41,6 @@ def _pair(target, **params):
         else (BackpropMLPClassifier, MLPClassifier)
     )
     return cls[0](**params), cls[1](**params)
-
-
-def _fit_quietly(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
 
 
 @pytest.mark.parametrize("activation", SKLEARN_ACTIVATIONS)

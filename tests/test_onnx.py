@@ -1,17 +1,16 @@
 """ONNX export: onnxruntime reproduces predict / predict_proba."""
 
 import sys
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, to_onnx
 from skbackprop._engine import ACTIVATIONS
+from tests._helpers import fit_quietly as _fit
 
 pytestmark = pytest.mark.onnx
 skl2onnx = pytest.importorskip("skl2onnx")
@@ -19,12 +18,6 @@ rt = pytest.importorskip("onnxruntime")
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X32 = StandardScaler().fit_transform(X_IRIS).astype(np.float32)
-
-
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
 
 
 def _run(onx, X):

@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.parity_table import COMBOS, compare, datasets
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+from tests._helpers import fit_quietly as _quiet_fit
 
 # --------------------------------------------------------------------------
 # cross-validated scores against scikit-learn
@@ -63,12 +64,6 @@ def test_cv_score_within_0_02_of_sklearn(dataset, combo):
 
 # --------------------------------------------------------------------------
 # each parameter: equal to sklearn with it, different without it
-
-
-def _quiet_fit(est, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **fit_params)
 
 
 def _binary():

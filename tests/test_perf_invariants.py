@@ -8,29 +8,22 @@ scratch) equal scikit-learn's optimizers.
 """
 
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._engine.network import Network
 from skbackprop._engine.optimizers import SGD, Adam
+from tests._helpers import fit_quietly as _fit
 
 
 def _digits(dtype=np.float64):
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).astype(dtype), y
-
-
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])

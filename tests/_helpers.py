@@ -1,0 +1,13 @@
+"""Helpers shared by the test modules."""
+
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+
+
+def fit_quietly(est, *args, **kwargs):
+    """``est.fit(...)`` with ConvergenceWarning silenced: the tests fit on
+    small budgets on purpose; every other warning still surfaces."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
