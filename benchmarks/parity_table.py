@@ -73,14 +73,14 @@ def params_for(base, solver, learning_rate, early_stopping, seed):
     return params
 
 
-def cv_score(cls, X, y, params, seed, classifier, n_jobs=None):
+def cv_score(cls, X, y, params, seed, classifier):
     folds = (StratifiedKFold if classifier else KFold)(
         5, shuffle=True, random_state=seed
     )
     model = make_pipeline(StandardScaler(), cls(**params))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return cross_val_score(model, X, y, cv=folds, n_jobs=n_jobs).mean()
+        return cross_val_score(model, X, y, cv=folds).mean()
 
 
 def compare(name, X, y, ours_cls, theirs_cls, base, combo, seeds):

@@ -170,7 +170,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             self.best_validation_score_ = None
         if hasattr(self, "_optimizer"):
             del self._optimizer
-        return flat
+        return network, flat
 
     def _pack_current(self, network):
         """Copy ``coefs_``/``intercepts_`` (possibly set by the user) into a
@@ -253,8 +253,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             )
         if first_pass:
             # coefs_/intercepts_ are already views of the new buffer
-            flat = self._initialize(Y, layer_units, X.dtype, random_state)
-            network = self._network(layer_units, X.dtype)
+            network, flat = self._initialize(Y, layer_units, X.dtype, random_state)
         else:
             network = self._network(layer_units, X.dtype)
             # copy (possibly user-set) weights: the old arrays stay intact

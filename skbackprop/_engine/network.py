@@ -74,7 +74,7 @@ class Workspace:
         self.scratch = (
             largest if largest.size >= need else np.empty(need, dtype=dtype)
         )
-        step = max(min(self.scratch.size, _BLOCK), 1)
+        step = min(self.scratch.size, _BLOCK)
         self.coef_blocks = [
             slice(i, min(i + step, network.n_coef))
             for i in range(0, network.n_coef, step)

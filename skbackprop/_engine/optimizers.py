@@ -29,7 +29,7 @@ class _Stochastic:
 
     def fits(self, params):
         """Whether this optimizer's state is for a buffer like ``params``."""
-        state = self.velocity if isinstance(self, SGD) else self.m
+        state = getattr(self, self._state_name)
         return state.shape == params.shape and state.dtype == params.dtype
 
     def iteration_ends(self, time_step):
@@ -90,6 +90,8 @@ class SGD(_Stochastic):
     :math:`\eta` by 5 whenever training stalls, and stops once
     :math:`\eta \le 10^{-6}`.
     """
+
+    _state_name = "velocity"  # a state array shaped like the parameters
 
     def __init__(
         self,
@@ -172,6 +174,8 @@ class Adam(_Stochastic):
     :math:`\epsilon' = \epsilon / \sqrt{1 - \beta_2}` -- ten passes over
     the parameters instead of twelve, the same step up to rounding.
     """
+
+    _state_name = "m"  # a state array shaped like the parameters
 
     def __init__(
         self,
