@@ -477,6 +477,9 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         y_buf = np.empty((batch_size, Y_train.shape[1]), dtype=Y_train.dtype)
         sample_idx = np.arange(n_samples)
         best = None
+        # with numba, the optimizer adds the penalty's gradient in its fused
+        # step (bit-identical to adding it in the backward pass)
+        fused = opt.fuses_l2
 
         tasks = self._fit_tasks
         # as in sklearn, n_iter_ counts the epochs of this call (t_ and
@@ -512,10 +515,12 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
                     else:
                         X_b, Y_b = X_train[batch], Y_train[batch]
                         sw_b = None if sw_train is None else sw_train[batch]
-                    batch_loss = network.loss_grad(flat, grad, X_b, Y_b, sw_b, l2, ws)
+                    batch_loss = network.loss_grad(
+                        flat, grad, X_b, Y_b, sw_b, l2, ws, l2_grad=not fused
+                    )
                     batch_weight = m if sw_b is None else float(sw_b.sum())
                     accumulated += batch_loss * batch_weight
-                    opt.update(flat, grad)
+                    opt.update(flat, grad, l2 if fused else 0.0, network.n_coef)
 
                 loss = accumulated / weight_total
                 if not (np.isfinite(loss) and np.isfinite(flat).all()):

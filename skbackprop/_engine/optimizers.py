@@ -17,6 +17,8 @@ import math
 import numpy as np
 import scipy.optimize
 
+from . import _kernels
+
 __all__ = ["SGD", "Adam", "minimize_lbfgs", "optimizer_from_state"]
 
 
@@ -26,6 +28,36 @@ class _Stochastic:
     def __init__(self, learning_rate_init):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+
+    @property
+    def fuses_l2(self):
+        """Whether :meth:`update` adds the L2 term itself in its fused loop
+        (numba); otherwise the caller adds it to the gradient first."""
+        return _kernels.enabled
+
+    def update(self, params, grad, l2=0.0, n_coef=0):
+        """One step: update ``params`` in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+        grad : ndarray of shape (n_params,)
+            Gradient of the data term; overwritten (used as scratch).
+        l2 : float, default=0.0
+            L2 strength: ``l2 * params[:n_coef]`` is added to the gradient
+            (the weights come first in the flat layout).
+        n_coef : int, default=0
+        """
+        if _kernels.enabled:
+            self._fused_update(params, grad, l2, n_coef)
+            return
+        if l2:
+            # not the hot path: the estimators add the penalty's gradient
+            # in the backward pass unless the fused loop does it
+            for start in range(0, n_coef, 1 << 14):
+                sl = slice(start, min(start + (1 << 14), n_coef))
+                grad[sl] += params[sl] * l2
+        self._numpy_update(params, grad)
 
     def fits(self, params):
         """Whether this optimizer's state is for a buffer like ``params``."""
@@ -110,8 +142,14 @@ class SGD(_Stochastic):
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    def update(self, params, grad):
-        """One step: update ``params`` in place from ``grad`` (overwritten)."""
+    def _fused_update(self, params, grad, l2, n_coef):
+        t = params.dtype.type
+        _kernels.sgd_step(
+            params, grad, self.velocity, n_coef, t(l2), t(self.learning_rate),
+            t(self.momentum), self.nesterov,
+        )
+
+    def _numpy_update(self, params, grad):
         mu, v = self.momentum, self.velocity
         grad *= self.learning_rate  # eta * g
         if mu:
@@ -194,8 +232,7 @@ class Adam(_Stochastic):
         self.m = np.zeros(n_params, dtype=dtype)  # m / (1 - beta_1)
         self.v = np.zeros(n_params, dtype=dtype)  # v / (1 - beta_2)
 
-    def update(self, params, grad):
-        """One step: update ``params`` in place from ``grad`` (overwritten)."""
+    def _step_constants(self):
         b1, b2 = self.beta_1, self.beta_2
         self.t += 1
         self.learning_rate = (
@@ -204,8 +241,19 @@ class Adam(_Stochastic):
             / (1.0 - b1**self.t)
         )
         root = math.sqrt(1.0 - b2)
-        step = self.learning_rate * (1.0 - b1) / root
-        eps = self.epsilon / root
+        return self.learning_rate * (1.0 - b1) / root, self.epsilon / root
+
+    def _fused_update(self, params, grad, l2, n_coef):
+        step, eps = self._step_constants()
+        t = params.dtype.type
+        _kernels.adam_step(
+            params, grad, self.m, self.v, n_coef, t(l2), t(self.beta_1),
+            t(self.beta_2), t(step), t(eps),
+        )
+
+    def _numpy_update(self, params, grad):
+        b1, b2 = self.beta_1, self.beta_2
+        step, eps = self._step_constants()
         m, v, g = self.m, self.v, grad
         m *= b1
         m += g
