@@ -479,7 +479,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         best = None
         # with numba, the optimizer adds the penalty's gradient in its fused
         # step (bit-identical to adding it in the backward pass)
-        fused = opt.fuses_l2
+        fused = opt.fuses_l2(flat)
 
         tasks = self._fit_tasks
         # as in sklearn, n_iter_ counts the epochs of this call (t_ and

@@ -3,14 +3,17 @@
 numpy evaluates ``m = b1 * m + g`` as two passes over memory, and an Adam
 step takes ten; its ``sqrt`` loop is also several times slower than a
 vectorised one.  With `numba <https://numba.pydata.org>`_ installed (the
-``fast`` extra), the optimizer steps, the L2 gradient term and the ReLU
-forward/backward run as single compiled loops instead.
+``fast`` extra), the optimizer steps with the L2 gradient term, the ReLU
+forward/backward and softmax's row maximum run as single compiled loops
+(:mod:`._numba_kernels`) instead.
 
 Each loop performs the numpy path's arithmetic in the same order on the same
 dtype (no fused multiply-add, no reassociation), so both paths give
-**bit-identical** results; the tests check this.  Without numba, or with the
-environment variable ``SKBACKPROP_NUMBA=0``, :data:`enabled` is False and the
-numpy path runs.
+**bit-identical** results -- the tests check this -- and which one runs is
+purely a matter of speed.  The loops are used for networks of at least
+:data:`MIN_PARAMS` parameters: below that numpy's per-call overhead is small,
+and loading the compiled loops (about 0.2 s once per process) would dominate
+a short fit.  ``SKBACKPROP_NUMBA=0`` in the environment turns them off.
 
 The kernels take the step's scalars already converted to the arrays' dtype:
 that is what numpy does with Python floats in ``float32_array *= 0.9``, and
@@ -19,84 +22,35 @@ what keeps float32 arithmetic in float32.
 
 import os
 
-__all__ = ["adam_step", "bias_relu", "enabled", "relu_backward", "sgd_step"]
+__all__ = ["MIN_PARAMS", "available", "get", "wanted"]
 
-try:  # pragma: no branch - which branch runs depends on the environment
-    import numba
-except ImportError:  # pragma: no cover - exercised where numba is missing
-    numba = None
+MIN_PARAMS = 1 << 15
+"""Smallest network (number of parameters) that uses the fused loops."""
 
-enabled = numba is not None and os.environ.get("SKBACKPROP_NUMBA", "1") != "0"
-"""Whether the fused loops are used (tests switch it to compare paths)."""
+disabled = os.environ.get("SKBACKPROP_NUMBA", "1") == "0"
+"""Whether the fused loops are turned off (``SKBACKPROP_NUMBA=0``)."""
 
-if numba is not None:
-    import numpy as np
+_loaded = None  # the compiled module, False if numba is missing
 
-    # error_model="numpy": no Python exception checks, so the loops
-    # vectorise (inf/nan propagate as in numpy); cache=True: compile once
-    # per machine, not once per process
-    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
-    @_jit
-    def adam_step(p, g, m, v, n_coef, l2, b1, b2, step, eps):
-        """Adam on the scaled moments of ``optimizers.Adam``, L2 fused.
+def get():
+    """The module of compiled loops, or None without numba."""
+    global _loaded
+    if _loaded is None:
+        try:
+            from . import _numba_kernels
+        except ImportError:
+            _loaded = False
+        else:
+            _loaded = _numba_kernels
+    return _loaded or None
 
-        ``g`` is the data gradient; ``l2 * p`` is added to its first
-        ``n_coef`` entries (the weights).  ``g`` is left unchanged.
-        """
-        for i in range(n_coef):
-            gi = g[i] + p[i] * l2
-            mi = m[i] * b1 + gi
-            vi = v[i] * b2 + gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] -= (mi / (np.sqrt(vi) + eps)) * step
-        for i in range(n_coef, p.size):
-            gi = g[i]
-            mi = m[i] * b1 + gi
-            vi = v[i] * b2 + gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] -= (mi / (np.sqrt(vi) + eps)) * step
 
-    @_jit
-    def _sgd_range(p, g, vel, start, stop, l2, lr, mu, nesterov, with_l2):
-        for i in range(start, stop):
-            gi = (g[i] + p[i] * l2) * lr if with_l2 else g[i] * lr
-            if mu == 0:
-                p[i] -= gi
-                continue
-            vi = vel[i] * mu - gi
-            vel[i] = vi
-            if nesterov:
-                p[i] = (p[i] - gi) + vi * mu
-            else:
-                p[i] += vi
+def available():
+    """Whether the fused loops can run here (numba installed, not disabled)."""
+    return not disabled and get() is not None
 
-    @_jit
-    def sgd_step(p, g, vel, n_coef, l2, lr, mu, nesterov):
-        """SGD / momentum / Nesterov of ``optimizers.SGD``, L2 fused as in
-        :func:`adam_step`."""
-        _sgd_range(p, g, vel, 0, n_coef, l2, lr, mu, nesterov, True)
-        _sgd_range(p, g, vel, n_coef, p.size, l2, lr, mu, nesterov, False)
 
-    @_jit
-    def bias_relu(Z, b):
-        """``Z = max(Z + b, 0)`` in place, NaN propagating as np.maximum."""
-        zero = Z.dtype.type(0)
-        for i in range(Z.shape[0]):
-            for j in range(Z.shape[1]):
-                x = Z[i, j] + b[j]
-                Z[i, j] = zero if x < zero else x
-
-    @_jit
-    def relu_backward(delta, A):
-        """``delta *= (A > 0)``, as numpy's multiply by a boolean mask."""
-        one = delta.dtype.type(1)
-        zero = delta.dtype.type(0)
-        for i in range(delta.shape[0]):
-            for j in range(delta.shape[1]):
-                delta[i, j] *= one if A[i, j] > zero else zero
-
-else:  # pragma: no cover - exercised where numba is missing
-    adam_step = sgd_step = bias_relu = relu_backward = None
+def wanted(n_params):
+    """Whether a network of ``n_params`` parameters uses the fused loops."""
+    return n_params >= MIN_PARAMS and available()

@@ -35,6 +35,7 @@ gradient is a mean over samples.
 
 import numpy as np
 
+from . import _kernels
 from .activations import get_activation
 from .losses import get_loss
 
@@ -174,10 +175,11 @@ class Network:
 
     # ------------------------------------------------------------------
     # passes
-    def _layer(self, a, W, b, z, output, keep_z=None):
+    def _layer(self, a, W, b, z, output, keep_z=None, fused=False):
         """``z = f(a W + b)`` in place in ``z``; ``a`` may be sparse.
 
-        ``keep_z`` receives the pre-activation when the derivative needs it.
+        ``keep_z`` receives the pre-activation when the derivative needs it;
+        ``fused``: use the fused loops of :mod:`._kernels`.
         """
         if _is_sparse(a):
             z[...] = a @ W
@@ -189,7 +191,7 @@ class Network:
             keep_z[...] = z
             act.forward(z)
         else:
-            act.forward_bias(z, b)
+            act.forward_bias(z, b, fused)
         return z
 
     def views(self, flat):
@@ -222,12 +224,13 @@ class Network:
         coefs, intercepts = self.views(flat)
         n = X.shape[0]
         last = self.n_layers - 1
+        fused = _kernels.wanted(self.n_params)
         a_prev = X
         for k in range(1, last + 1):
             keep_z = ws.zs[k][:n] if k < last and ws.zs[k] is not None else None
             a_prev = self._layer(
                 a_prev, coefs[k - 1], intercepts[k - 1], ws.acts[k][:n],
-                output=k == last, keep_z=keep_z,
+                output=k == last, keep_z=keep_z, fused=fused,
             )
         return a_prev
 
@@ -271,6 +274,7 @@ class Network:
         )
 
         act = self.activation
+        fused = _kernels.wanted(self.n_params)
         for k in range(last, 0, -1):
             if k == 1:
                 if _is_sparse(X):
@@ -284,7 +288,7 @@ class Network:
                 new_delta = ws.deltas[k - 1][:n]
                 np.matmul(delta, coefs[k - 1].T, out=new_delta)
                 z = ws.zs[k - 1][:n] if act.needs_z else None
-                act.backward(new_delta, ws.acts[k - 1][:n], z)
+                act.backward_fused(new_delta, ws.acts[k - 1][:n], z, fused)
                 delta = new_delta
 
         if l2:
@@ -315,10 +319,15 @@ class Network:
             np.empty((min(block, n), u), dtype=dtype)
             for u in self.layer_units[1:-1]
         ]
+        # the fused loops only for the network's own dtype (the kernels'
+        # scalars and arrays must agree)
+        fused = dtype == self.dtype and _kernels.wanted(self.n_params)
         for start in range(0, n, block):
             stop = min(start + block, n)
             a = X if stop - start == n else X[start:stop]
             for k in range(1, last + 1):
                 z = out[start:stop] if k == last else hidden[k - 1][: stop - start]
-                a = self._layer(a, coefs[k - 1], intercepts[k - 1], z, k == last)
+                a = self._layer(
+                    a, coefs[k - 1], intercepts[k - 1], z, k == last, fused=fused
+                )
         return out

@@ -29,11 +29,11 @@ class _Stochastic:
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
 
-    @property
-    def fuses_l2(self):
-        """Whether :meth:`update` adds the L2 term itself in its fused loop
-        (numba); otherwise the caller adds it to the gradient first."""
-        return _kernels.enabled
+    def fuses_l2(self, params):
+        """Whether :meth:`update` of ``params`` runs the fused loop of
+        :mod:`._kernels`, where adding the L2 term costs nothing (otherwise
+        the caller is better off adding it in the backward pass)."""
+        return _kernels.wanted(params.size)
 
     def update(self, params, grad, l2=0.0, n_coef=0):
         """One step: update ``params`` in place.
@@ -48,7 +48,7 @@ class _Stochastic:
             (the weights come first in the flat layout).
         n_coef : int, default=0
         """
-        if _kernels.enabled:
+        if _kernels.wanted(params.size):
             self._fused_update(params, grad, l2, n_coef)
             return
         if l2:
@@ -144,7 +144,7 @@ class SGD(_Stochastic):
 
     def _fused_update(self, params, grad, l2, n_coef):
         t = params.dtype.type
-        _kernels.sgd_step(
+        _kernels.get().sgd_step(
             params, grad, self.velocity, n_coef, t(l2), t(self.learning_rate),
             t(self.momentum), self.nesterov,
         )
@@ -246,7 +246,7 @@ class Adam(_Stochastic):
     def _fused_update(self, params, grad, l2, n_coef):
         step, eps = self._step_constants()
         t = params.dtype.type
-        _kernels.adam_step(
+        _kernels.get().adam_step(
             params, grad, self.m, self.v, n_coef, t(l2), t(self.beta_1),
             t(self.beta_2), t(step), t(eps),
         )
