@@ -19,10 +19,11 @@ What it measures, for each workload and for float64 and float32:
   n0 n1)`` flops (forward, weight gradient, input gradient -- the latter is
   not needed for the first layer);
 * the **% of matmul limit**: the time of the epoch's matrix products alone
-  (numpy matmuls of one training batch's shapes -- ``a @ W``, ``a.T @ delta``,
-  ``delta @ W.T`` for every layer -- timed best-of-20 and scaled to the
-  number of batches of an epoch) divided by skbackprop's epoch time.  The
-  GFLOP/s of a square 1024 x 1024 matmul is printed for reference;
+  (numpy matmuls of the training batches' shapes -- ``a @ W``, ``a.T @
+  delta``, ``delta @ W.T`` for every layer -- for every batch of an epoch,
+  timed in each repeat beside the fits, best of the repeats) divided by
+  skbackprop's epoch time.  The GFLOP/s of a square 1024 x 1024 matmul is
+  printed for reference;
 * the **peak memory** (``tracemalloc``, which numpy reports its allocations
   to) of one separate, untimed ``fit`` of skbackprop and of sklearn;
 * the ``predict_proba`` throughput on the fitted ``large`` model over its
@@ -62,7 +63,8 @@ from sklearn.neural_network import MLPClassifier
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import skbackprop  # noqa: E402
-from skbackprop import BackpropMLPClassifier  # noqa: E402
+from skbackprop import BackpropMLPClassifier
+from skbackprop._engine import _kernels  # noqa: E402
 
 # torch's OpenMP threads busy-wait between parallel regions by default; on a
 # machine with few cores that steals the CPU from BLAS (and from other
@@ -223,7 +225,8 @@ def epoch_flops(sizes, n):
     return 2.0 * n * (3 * prods - sizes[0] * sizes[1])
 
 
-def _batch_matmul_seconds(sizes, b, dtype, reps):
+def _batch_products(sizes, b, dtype):
+    """A function doing one batch's matrix products on operands of its own."""
     rng = np.random.default_rng(0)
     ops = []
     for k in range(1, len(sizes)):
@@ -246,21 +249,24 @@ def _batch_matmul_seconds(sizes, b, dtype, reps):
                 np.matmul(d, W.T, out=ga)
 
     one_batch()  # warm-up
-    best = np.inf
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        one_batch()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return one_batch
 
 
-def matmul_epoch_seconds(sizes, n, batch_size, dtype, reps=20):
-    """Time of an epoch's matrix products alone (the 'matmul limit')."""
+def matmul_epoch_seconds(sizes, n, batch_size, dtype):
+    """Time of an epoch's matrix products alone (the 'matmul limit').
+
+    All of an epoch's batches, timed as one run like a training epoch, so
+    that taking the best of the interleaved repeats treats both alike.
+    """
     full, rest = divmod(n, batch_size)
-    t = full * _batch_matmul_seconds(sizes, batch_size, dtype, reps)
-    if rest:
-        t += _batch_matmul_seconds(sizes, rest, dtype, reps)
-    return t
+    batch = _batch_products(sizes, batch_size, dtype)
+    last = _batch_products(sizes, rest, dtype) if rest else None
+    t0 = time.perf_counter()
+    for _ in range(full):
+        batch()
+    if last is not None:
+        last()
+    return time.perf_counter() - t0
 
 
 def square_gemm_gflops(dtype, n=1024, reps=10):
@@ -324,6 +330,15 @@ def print_environment(use_torch):
         + (torch.__version__ if use_torch else "not used")
     )
     print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+    if _kernels.available():
+        import numba
+
+        print(
+            f"numba {numba.__version__}: fused loops on for networks of >= "
+            f"{_kernels.MIN_PARAMS} parameters (SKBACKPROP_NUMBA=0 turns them off)"
+        )
+    else:
+        print("fused loops off (numba not installed, or SKBACKPROP_NUMBA=0)")
     if threadpool_info is None:
         print("threadpoolctl not installed: no thread-pool information")
         return
@@ -384,10 +399,16 @@ def main(argv=None):
     # warm-up (imports, BLAS thread start-up) so that --quick's single
     # repeat does not time first-call overheads
     Xw, yw = load("small")
+    # and a network large enough to load the fused loops (numba), if any
+    Xl = np.random.default_rng(0).standard_normal((300, 200))
+    yl = np.arange(300) % 10
     for dtype in DTYPES:
         params = make_params((4, 3), 32, 1)
         fit_estimator(BackpropMLPClassifier, Xw.astype(dtype), yw, params)
         fit_estimator(MLPClassifier, Xw.astype(dtype), yw, params)
+        fit_estimator(
+            BackpropMLPClassifier, Xl.astype(dtype), yl, make_params((200,), 64, 1)
+        )
         if use_torch:
             fit_torch(Xw, yw, (4, 3), 32, 1, dtype)
 
@@ -404,6 +425,7 @@ def main(argv=None):
             dname = np.dtype(dtype).name
             print(f"running {name} {dname} ...", file=sys.stderr, flush=True)
             best = {"ours": np.inf, "sklearn": np.inf, "torch": np.inf}
+            best["limit"] = np.inf
             for _ in range(args.repeats):
                 t, ours = fit_estimator(BackpropMLPClassifier, Xd, y, params)
                 best["ours"] = min(best["ours"], t)
@@ -413,11 +435,15 @@ def main(argv=None):
                 if use_torch:
                     t, tm = fit_torch(X, y, hidden, batch_size, max_iter, dtype)
                     best["torch"] = min(best["torch"], t)
+                best["limit"] = min(
+                    best["limit"],
+                    max_iter * matmul_epoch_seconds(sizes, n, batch_size, dtype),
+                )
             if name == "large":
                 fitted[dtype] = (ours, skl, tm)
             ms = {k: v / max_iter * 1e3 for k, v in best.items()}
             flops = epoch_flops(sizes, n)
-            limit_ms = matmul_epoch_seconds(sizes, n, batch_size, dtype) * 1e3
+            limit_ms = ms["limit"]
             train_rows.append(
                 [
                     name,
