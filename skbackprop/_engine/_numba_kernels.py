@@ -12,6 +12,7 @@ import numpy as np
 # per machine, not once per process
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
+
 @_jit
 def adam_step(p, g, m, v, n_coef, l2, b1, b2, step, eps):
     """Adam on the scaled moments of ``optimizers.Adam``, L2 fused.
@@ -34,6 +35,7 @@ def adam_step(p, g, m, v, n_coef, l2, b1, b2, step, eps):
         v[i] = vi
         p[i] -= (mi / (np.sqrt(vi) + eps)) * step
 
+
 @_jit
 def _sgd_range(p, g, vel, start, stop, l2, lr, mu, nesterov, with_l2):
     for i in range(start, stop):
@@ -48,12 +50,14 @@ def _sgd_range(p, g, vel, start, stop, l2, lr, mu, nesterov, with_l2):
         else:
             p[i] += vi
 
+
 @_jit
 def sgd_step(p, g, vel, n_coef, l2, lr, mu, nesterov):
     """SGD / momentum / Nesterov of ``optimizers.SGD``, L2 fused as in
     :func:`adam_step`."""
     _sgd_range(p, g, vel, 0, n_coef, l2, lr, mu, nesterov, True)
     _sgd_range(p, g, vel, n_coef, p.size, l2, lr, mu, nesterov, False)
+
 
 @_jit
 def bias_relu(Z, b):
@@ -63,6 +67,7 @@ def bias_relu(Z, b):
         for j in range(Z.shape[1]):
             x = Z[i, j] + b[j]
             Z[i, j] = zero if x < zero else x
+
 
 @_jit
 def bias_sub_rowmax(Z, b):
@@ -76,6 +81,7 @@ def bias_sub_rowmax(Z, b):
                 top = x
         for j in range(Z.shape[1]):
             Z[i, j] = (Z[i, j] + b[j]) - top
+
 
 @_jit
 def relu_backward(delta, A):

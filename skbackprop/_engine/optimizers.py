@@ -145,7 +145,8 @@ class SGD(_Stochastic):
     def _fused_update(self, params, grad, l2, n_coef):
         t = params.dtype.type
         _kernels.get().sgd_step(
-            params, grad, self.velocity, n_coef, t(l2), t(self.learning_rate),
+            params, grad, self.velocity, n_coef if l2 else 0, t(l2),
+            t(self.learning_rate),
             t(self.momentum), self.nesterov,
         )
 
@@ -246,8 +247,9 @@ class Adam(_Stochastic):
     def _fused_update(self, params, grad, l2, n_coef):
         step, eps = self._step_constants()
         t = params.dtype.type
+        # without L2 no weight takes the l2 * p term (not even + 0.0)
         _kernels.get().adam_step(
-            params, grad, self.m, self.v, n_coef, t(l2), t(self.beta_1),
+            params, grad, self.m, self.v, n_coef if l2 else 0, t(l2), t(self.beta_1),
             t(self.beta_2), t(step), t(eps),
         )
 
