@@ -82,9 +82,6 @@ class Workspace:
             slice(i, min(i + step, network.n_coef))
             for i in range(0, network.n_coef, step)
         ]
-        # the bias gradient sum_i delta_i is the product ones @ delta: BLAS's
-        # matrix-vector kernel is about twice as fast as numpy's column sum
-        self.ones = np.ones(capacity, dtype=dtype)
         # pre-activations are kept only for activations whose derivative
         # needs them (GELU); the rest differentiate from a_k.
         needs_z = network.activation.needs_z
@@ -283,7 +280,7 @@ class Network:
                     np.matmul(X.T, delta, out=gcoefs[0])
             else:
                 np.matmul(ws.acts[k - 1][:n].T, delta, out=gcoefs[k - 1])
-            np.matmul(ws.ones[:n], delta, out=gints[k - 1])
+            np.add.reduce(delta, axis=0, out=gints[k - 1])
             if k > 1:
                 new_delta = ws.deltas[k - 1][:n]
                 np.matmul(delta, coefs[k - 1].T, out=new_delta)
