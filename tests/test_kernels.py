@@ -1,6 +1,6 @@
 """The fused numba loops give bit-identical results to the numpy path.
 
-Which path runs is purely a matter of speed (``skbackprop._engine._kernels``);
+Which path runs is purely a matter of speed (``skbackprop._engine.kernels``);
 these tests run both and compare with ``assert_array_equal`` -- exact
 equality, NaN matching NaN -- from single kernels up to whole fits.
 """
@@ -15,8 +15,9 @@ from numpy.testing import assert_array_equal
 from sklearn.datasets import load_digits
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
-from skbackprop._engine import _kernels
+from skbackprop._engine import kernels as _kernels
 from skbackprop._engine.activations import get_activation
+from skbackprop._engine.kernels import NumbaKernels, select_kernels
 from skbackprop._engine.network import Network
 from skbackprop._engine.optimizers import SGD, Adam
 from tests._helpers import fit_quietly
@@ -66,9 +67,10 @@ def test_fused_optimizer_step_equals_numpy_bitwise(fused, kind, dtype, l2):
     for on in (False, True):
         fused(on)
         params, opt = start.copy(), _optimizer(kind, n, dtype)
-        assert opt.fuses_l2(params) == on
+        kernels = select_kernels(params.size)
+        assert isinstance(kernels, NumbaKernels) == on
         for t, g in enumerate(grads):
-            opt.update(params, g.copy(), l2, n_coef)
+            opt.update(params, g.copy(), l2, n_coef, kernels=kernels)
             opt.iteration_ends(10 * (t + 1))
         state = getattr(opt, opt._state_name)
         results.append((params, state.copy(), opt.learning_rate))
@@ -92,7 +94,7 @@ def test_fused_forward_equals_numpy_bitwise(fused, name, dtype):
         fused(on)
         z = Z.copy()
         with np.errstate(invalid="ignore"):  # inf - inf in a row's softmax
-            act.forward_bias(z, b, fused=on)
+            select_kernels(10**6).forward_bias(act)(z, b)
         out.append(z)
     assert_array_equal(out[1], out[0])
     assert np.isnan(out[0]).any() and (out[0] == 0).any()
@@ -109,7 +111,7 @@ def test_fused_relu_backward_equals_numpy_bitwise(fused, dtype):
         fused(on)
         d = D.copy()
         with np.errstate(invalid="ignore"):  # inf * 0, as numpy's mask gives
-            act.backward_fused(d, A, None, on)
+            select_kernels(10**6).backward(act)(d, A, None)
         out.append(d)
     assert_array_equal(out[1], out[0])
     assert (out[0] == 0).sum() > (D == 0).sum()  # the mask zeroed entries
@@ -159,14 +161,17 @@ def test_only_large_networks_use_the_loops():
     small = Network([64, 10, 10], "relu", "log_loss")
     large = Network([784, 256, 10], "relu", "log_loss")
     assert small.n_params < _kernels.MIN_PARAMS <= large.n_params
-    assert not _kernels.wanted(small.n_params)
-    assert _kernels.wanted(large.n_params) == (not _kernels.disabled)
+    assert select_kernels(small.n_params) is _kernels.NUMPY
+    assert isinstance(select_kernels(large.n_params), NumbaKernels) == (
+        not _kernels.disabled
+    )
 
 
 def test_environment_variable_turns_the_loops_off():
     code = (
-        "from skbackprop._engine import _kernels; "
-        "print(_kernels.available(), _kernels.wanted(10**6))"
+        "from skbackprop._engine import kernels; "
+        "print(kernels.numba_available(), "
+        "kernels.select_kernels(10**6).name == 'numba')"
     )
     env = dict(os.environ, SKBACKPROP_NUMBA="0")
     off = subprocess.run([sys.executable, "-c", code], env=env, check=True,

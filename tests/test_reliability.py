@@ -609,28 +609,29 @@ def test_thread_safe_predict():
 
 
 class _InterruptAt:
-    """Replace Network.loss_grad: raise ``exc`` on call number ``at``."""
+    """Replace Network.data_loss_grad (every solver's batch gradient):
+    raise ``exc`` on call number ``at``."""
 
     def __init__(self, monkeypatch, at, exc):
         self.calls = 0
         self.at = at
         self.exc = exc
-        original = Network.loss_grad
+        original = Network.data_loss_grad
 
-        def loss_grad(net, *args, **kwargs):
+        def data_loss_grad(net, *args, **kwargs):
             self.calls += 1
             if self.calls == self.at:
                 raise self.exc
             return original(net, *args, **kwargs)
 
-        monkeypatch.setattr(Network, "loss_grad", loss_grad)
+        monkeypatch.setattr(Network, "data_loss_grad", data_loss_grad)
 
 
 @pytest.mark.parametrize("kind,solver", [("clf", "adam"), ("reg", "sgd")])
 def test_keyboard_interrupt_keeps_last_completed_epoch(monkeypatch, kind, solver):
     y = Y_3 if kind == "clf" else Y_REG
     params = dict(hidden_layer_sizes=(4,), random_state=0, solver=solver,
-                  batch_size=20)  # one batch = one loss_grad call per epoch
+                  batch_size=20)  # one batch = one gradient call per epoch
     k = 4
     with _quiet():
         ref = OURS[kind](max_iter=k - 1, **params).fit(X, y)

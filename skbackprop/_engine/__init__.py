@@ -6,6 +6,9 @@ Modules pair each forward computation with its derivative:
 - :mod:`.losses` -- losses with fused canonical-link output deltas;
 - :mod:`.network` -- forward/backward passes over one flat parameter buffer;
 - :mod:`.optimizers` -- SGD (momentum/Nesterov), Adam, L-BFGS-B;
+- :mod:`.kernels` -- the array work of a step: numpy, or compiled loops;
+- :mod:`.trainer` -- what a fit asks of the engine (batch steps, epochs,
+  the L-BFGS objective), behind which the kernels are chosen;
 - :mod:`.gradcheck` -- finite-difference verification.
 """
 
@@ -14,6 +17,7 @@ from .gradcheck import gradcheck, numerical_gradient
 from .losses import LOSSES, get_loss
 from .network import Network, Workspace
 from .optimizers import SGD, Adam, minimize_lbfgs, optimizer_from_state
+from .trainer import Trainer, make_trainer
 
 __all__ = [
     "ACTIVATIONS",
@@ -22,10 +26,12 @@ __all__ = [
     "SGD",
     "Adam",
     "Network",
+    "Trainer",
     "Workspace",
     "get_activation",
     "get_loss",
     "gradcheck",
+    "make_trainer",
     "minimize_lbfgs",
     "numerical_gradient",
     "optimizer_from_state",

@@ -1,7 +1,7 @@
-"""The fused loops of :mod:`._kernels`, compiled by numba.
+"""The compiled loops of :class:`.kernels.NumbaKernels` (numba).
 
-Imported only through :func:`._kernels.get`, so that numba (an optional
-dependency) is loaded when a network is large enough to use them.
+Imported only when a network large enough to use them trains, so that numba
+(an optional dependency) costs nothing otherwise.
 """
 
 import numba

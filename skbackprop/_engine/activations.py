@@ -16,9 +16,13 @@ import math
 import numpy as np
 from scipy.special import expit, ndtr
 
-from . import _kernels
-
-__all__ = ["ACTIVATIONS", "OUTPUT_ACTIVATIONS", "Activation", "get_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "OUTPUT_ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "softmax_normalise",
+]
 
 
 class Activation:
@@ -38,46 +42,16 @@ class Activation:
     init_factor : float
         Numerator of the Glorot uniform bound ``sqrt(factor / (fan_in +
         fan_out))``; 2 for the logistic function, 6 otherwise (as sklearn).
-    forward_bias : callable ``forward_bias(Z, b, fused) -> None``, optional
-        Overwrites ``Z`` with ``f(Z + b)``, through the fused loops of
-        :mod:`._kernels` when ``fused``; by default ``Z += b`` then
-        ``forward(Z)``.
-    fused_backward : str, optional
-        Name of a :mod:`._kernels` loop ``(delta, A)`` equal to ``backward``.
     """
 
-    __slots__ = (
-        "name", "forward", "backward", "needs_z", "init_factor",
-        "_forward_bias", "fused_backward",
-    )
+    __slots__ = ("name", "forward", "backward", "needs_z", "init_factor")
 
-    def __init__(
-        self, name, forward, backward, needs_z=False, init_factor=6.0,
-        forward_bias=None, fused_backward=None,
-    ):
+    def __init__(self, name, forward, backward, needs_z=False, init_factor=6.0):
         self.name = name
         self.forward = forward
         self.backward = backward
         self.needs_z = needs_z
         self.init_factor = init_factor
-        self._forward_bias = forward_bias
-        self.fused_backward = fused_backward
-
-    def forward_bias(self, Z, b, fused=False):
-        """Overwrite ``Z`` with ``f(Z + b)`` (``b`` broadcast over rows);
-        ``fused``: through :mod:`._kernels` where this activation can."""
-        if self._forward_bias is not None:
-            self._forward_bias(Z, b, fused)
-        else:
-            Z += b
-            self.forward(Z)
-
-    def backward_fused(self, delta, A, Z, fused):
-        """``backward``, through its :mod:`._kernels` loop when ``fused``."""
-        if fused and self.fused_backward is not None:
-            getattr(_kernels.get(), self.fused_backward)(delta, A)
-        else:
-            self.backward(delta, A, Z)
 
     def __repr__(self):
         return f"Activation({self.name!r})"
@@ -117,14 +91,6 @@ def _relu(Z):
     # against a row of zeros, not the scalar 0: numpy's SIMD maximum loop
     # skips scalar operands, which makes it 3-7x slower
     np.maximum(Z, np.zeros(Z.shape[-1:], Z.dtype), out=Z)
-
-
-def _relu_bias(Z, b, fused):
-    if fused:
-        _kernels.get().bias_relu(Z, b)
-    else:
-        Z += b
-        _relu(Z)
 
 
 def _relu_backward(delta, A, Z):
@@ -184,22 +150,14 @@ def _gelu_backward(delta, A, Z):
 # with the loss, see losses.py).
 def _softmax(Z):
     Z -= np.maximum.reduce(Z, axis=1, keepdims=True)
-    _softmax_normalise(Z)
+    softmax_normalise(Z)
 
 
-def _softmax_normalise(Z):
+def softmax_normalise(Z):
+    """``Z = exp(Z) / sum(exp(Z), axis=1)`` in place (rows already shifted
+    by their maximum)."""
     np.exp(Z, out=Z)
     Z /= np.add.reduce(Z, axis=1, keepdims=True)
-
-
-def _softmax_bias(Z, b, fused):
-    if fused:
-        # the row maximum over a few classes is many tiny numpy loops
-        _kernels.get().bias_sub_rowmax(Z, b)
-        _softmax_normalise(Z)
-    else:
-        Z += b
-        _softmax(Z)
 
 
 def _exp(Z):
@@ -220,10 +178,7 @@ ACTIVATIONS = {
         "logistic", _logistic, _logistic_backward, init_factor=2.0
     ),
     "tanh": Activation("tanh", _tanh, _tanh_backward),
-    "relu": Activation(
-        "relu", _relu, _relu_backward, forward_bias=_relu_bias,
-        fused_backward="relu_backward",
-    ),
+    "relu": Activation("relu", _relu, _relu_backward),
     "leaky_relu": Activation("leaky_relu", _leaky_relu, _leaky_relu_backward),
     "elu": Activation("elu", _elu, _elu_backward),
     "gelu": Activation("gelu", _gelu, _gelu_backward, needs_z=True),
@@ -234,9 +189,7 @@ ACTIVATIONS = {
 OUTPUT_ACTIVATIONS = {
     "identity": ACTIVATIONS["identity"],
     "logistic": ACTIVATIONS["logistic"],
-    "softmax": Activation(
-        "softmax", _softmax, _no_backward, forward_bias=_softmax_bias
-    ),
+    "softmax": Activation("softmax", _softmax, _no_backward),
     "exp": Activation("exp", _exp, _no_backward),
 }
 """Output activations keyed by the value of ``out_activation_``."""

@@ -35,60 +35,106 @@ gradient is a mean over samples.
 
 import numpy as np
 
-from . import _kernels
 from .activations import get_activation
+from .kernels import L2_BLOCK, NUMPY, select_kernels
 from .losses import get_loss
 
-__all__ = ["Network", "Workspace"]
-
-_BLOCK = 1 << 14  # fewest elements per block of the L2 update
+__all__ = ["Network", "Workspace", "is_sparse"]
 
 
-def _is_sparse(X):
+def is_sparse(X):
+    """Whether ``X`` is a scipy sparse matrix or array."""
     return hasattr(X, "tocsr") and not isinstance(X, np.ndarray)
 
 
 class Workspace:
-    """Pre-allocated per-batch arrays, reused across batches.
+    """The per-batch buffers of a training step, reused across batches.
 
-    For a batch of ``n <= capacity`` rows the network uses the leading ``n``
-    rows of each array (contiguous views, no copies).
+    For a batch of ``n <= capacity`` rows every pass uses the leading ``n``
+    rows of each array (contiguous views, no copies).  Buffer ownership
+    within one step, in the order the step runs:
+
+    ===========  =================  ====================  ===================
+    buffer       written by         read by               then free for
+    ===========  =================  ====================  ===================
+    ``x``, ``y``  the epoch's gather  forward, loss,        the next gather
+    (``sw``)     (shuffled rows)    backward
+    ``acts[k]``  forward, layer k   layer k + 1, backward  the next forward
+                 (``a_k``)          (``dW``, ``f'``)
+    ``acts[L]``  forward (``a_L``)  the loss value         --
+    ``acts[L]``  the output delta   backward (``dW_L``,   the next forward
+                 ``delta_L``,       ``db_L``, ``delta``)
+                 **over** ``a_L``
+    ``zs[k]``    forward (GELU      backward (``f'``)     the next forward
+                 only: ``z_k``)
+    ``deltas[k]``  backward           backward, layer k     the next backward
+    ``scratch``  the L2 gradient    the same              (borrowed, below)
+    ===========  =================  ====================  ===================
+
+    - The loss **value** must be computed before the output delta is
+      written: the delta overwrites ``a_L`` in place.
+    - ``scratch`` is a view of the largest ``acts``/``deltas`` buffer (or a
+      small array of its own when that is too small): it may only be used
+      once the backward pass has read every activation and delta, i.e. for
+      the L2 gradient and the optimizer step.
+    - The gradient buffer (the trainer's, not the workspace's) is
+      overwritten by each backward pass and consumed -- overwritten again --
+      by the optimizer step, which uses it as its scratch.
+    - Nothing here outlives a step: a step reads no buffer it did not write
+      in the same step.  ``poison=True`` fills every buffer with NaN before
+      each step (:meth:`poison_all`), so that a read of stale data shows up
+      as NaN in the result; the tests run whole fits that way.
+
+    Parameters
+    ----------
+    network : Network
+    capacity : int
+        Most rows per batch.
+    poison : bool, default=False
+        Debug mode (above).
     """
 
-    def __init__(self, network, capacity):
+    def __init__(self, network, capacity, poison=False):
         units = network.layer_units
         dtype = network.dtype
         self.capacity = capacity
+        self.poison = poison
         # acts[k] holds a_k for k = 1..L (index 0 unused: the input itself)
         self.acts = [None] + [np.empty((capacity, u), dtype=dtype) for u in units[1:]]
-        # deltas[k] holds delta_k for k = 1..L-1; the output delta is written
-        # over a_L, which is not needed once the loss is computed
+        # deltas[k] holds delta_k for k = 1..L-1 (delta_L is written over a_L)
         self.deltas = [None] + [
             np.empty((capacity, u), dtype=dtype) for u in units[1:-1]
         ] + [None]
-        # Scratch for the blocked L2 update, which runs after the backward
-        # pass, when the activation and delta buffers are free: the largest
-        # of them serves, unless it is too small to make blocks worthwhile.
+        # pre-activations only for activations whose derivative needs them
+        self.zs = [None] + [
+            np.empty((capacity, u), dtype=dtype) if act.needs_z else None
+            for u, act in zip(units[1:-1], network.hidden_activations)
+        ] + [None]
         free = [b for b in self.acts[1:] + self.deltas[1:] if b is not None]
         largest = max(free, key=lambda b: b.size).reshape(-1)
-        need = min(network.n_coef, _BLOCK)
-        self.scratch = (
-            largest if largest.size >= need else np.empty(need, dtype=dtype)
-        )
-        # blocks as large as the scratch allows: each costs two ufunc calls,
-        # and that overhead outweighs keeping a block in L2 cache
-        step = self.scratch.size
-        self.coef_blocks = [
-            slice(i, min(i + step, network.n_coef))
-            for i in range(0, network.n_coef, step)
-        ]
-        # pre-activations are kept only for activations whose derivative
-        # needs them (GELU); the rest differentiate from a_k.
-        needs_z = network.activation.needs_z
-        self.zs = [None] + [
-            np.empty((capacity, u), dtype=dtype) if needs_z else None
-            for u in units[1:-1]
-        ] + [None]
+        need = min(network.n_coef, L2_BLOCK)
+        self.scratch = largest if largest.size >= need else np.empty(need, dtype)
+        self.x = self.y = None  # see gather_buffers
+
+    def gather_buffers(self, X, Y):
+        """Allocate the buffers that shuffled batches of ``X`` (dense only:
+        sparse rows are gathered by scipy) and ``Y`` are gathered into."""
+        if not is_sparse(X) and (self.x is None or self.x.shape[1] != X.shape[1]):
+            self.x = np.empty((self.capacity, X.shape[1]), dtype=X.dtype)
+        if self.y is None or self.y.dtype != Y.dtype or self.y.shape[1] != Y.shape[1]:
+            self.y = np.empty((self.capacity, Y.shape[1]), dtype=Y.dtype)
+
+    def buffers(self):
+        """Every array this workspace owns (``scratch`` may alias one)."""
+        arrays = self.acts[1:] + self.deltas[1:] + self.zs[1:]
+        arrays += [self.scratch, self.x, self.y]
+        return [a for a in arrays if a is not None]
+
+    def poison_all(self):
+        """Fill every float buffer with NaN (debug mode; see above)."""
+        for a in self.buffers():
+            if a.dtype.kind == "f":
+                a.fill(np.nan)
 
 
 class Network:
@@ -109,8 +155,11 @@ class Network:
         self.layer_units = [int(u) for u in layer_units]
         self.n_layers = len(self.layer_units)
         self.activation = get_activation(activation)
+        self.hidden_activations = [self.activation] * (self.n_layers - 2)
         self.loss = get_loss(loss)
         self.out_activation = get_activation(self.loss.out_activation, output=True)
+        # the activation of layers 1..L (index 0: the input, none)
+        self.layer_activations = [None, *self.hidden_activations, self.out_activation]
         self.dtype = np.dtype(dtype)
 
         shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
@@ -127,6 +176,7 @@ class Network:
             start += fan_out
         self.n_params = start
         self._view_cache = []
+        self._ops_cache = {}
 
     # ------------------------------------------------------------------
     # parameter buffer
@@ -166,30 +216,9 @@ class Network:
             b[...] = random_state.uniform(-bound, bound, fan_out)
         return flat
 
-    def workspace(self, capacity):
+    def workspace(self, capacity, poison=False):
         """Allocate a :class:`Workspace` for batches of up to ``capacity``."""
-        return Workspace(self, capacity)
-
-    # ------------------------------------------------------------------
-    # passes
-    def _layer(self, a, W, b, z, output, keep_z=None, fused=False):
-        """``z = f(a W + b)`` in place in ``z``; ``a`` may be sparse.
-
-        ``keep_z`` receives the pre-activation when the derivative needs it;
-        ``fused``: use the fused loops of :mod:`._kernels`.
-        """
-        if _is_sparse(a):
-            z[...] = a @ W
-        else:
-            np.matmul(a, W, out=z)
-        act = self.out_activation if output else self.activation
-        if keep_z is not None:
-            z += b
-            keep_z[...] = z
-            act.forward(z)
-        else:
-            act.forward_bias(z, b, fused)
-        return z
+        return Workspace(self, capacity, poison)
 
     def views(self, flat):
         """Per-layer ``(coefs, intercepts)`` views of ``flat``, cached.
@@ -204,12 +233,27 @@ class Network:
         self._view_cache = [(flat, v), *self._view_cache[:1]]
         return v
 
+    def layer_kernels(self, kernels):
+        """``(forward, backward)`` functions of layers 1..L for ``kernels``
+        (see :mod:`.kernels`); index 0 is unused."""
+        ops = self._ops_cache.get(kernels.name)
+        if ops is None:
+            ops = [None] + [
+                (kernels.forward_bias(act), kernels.backward(act))
+                for act in self.layer_activations[1:]
+            ]
+            self._ops_cache[kernels.name] = ops
+        return ops
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_view_cache"] = []
+        state["_ops_cache"] = {}
         return state
 
-    def forward(self, flat, X, ws):
+    # ------------------------------------------------------------------
+    # passes
+    def forward(self, flat, X, ws, kernels=NUMPY):
         """Training forward pass into the workspace; returns ``a_L`` (a view).
 
         Parameters
@@ -217,22 +261,62 @@ class Network:
         flat : ndarray of shape (n_params,)
         X : ndarray or sparse matrix of shape (n, n_features), ``n <= capacity``
         ws : Workspace
+        kernels : kernels object, default=the numpy kernels
         """
         coefs, intercepts = self.views(flat)
+        ops = self.layer_kernels(kernels)
         n = X.shape[0]
-        last = self.n_layers - 1
-        fused = _kernels.wanted(self.n_params)
-        a_prev = X
-        for k in range(1, last + 1):
-            keep_z = ws.zs[k][:n] if k < last and ws.zs[k] is not None else None
-            a_prev = self._layer(
-                a_prev, coefs[k - 1], intercepts[k - 1], ws.acts[k][:n],
-                output=k == last, keep_z=keep_z, fused=fused,
-            )
-        return a_prev
+        a = X
+        for k in range(1, self.n_layers):
+            z = ws.acts[k][:n]
+            _matmul(a, coefs[k - 1], z)
+            keep_z = None if ws.zs[k] is None else ws.zs[k][:n]
+            ops[k][0](z, intercepts[k - 1], keep_z)
+            a = z
+        return a
 
-    def loss_grad(self, flat, grad, X, Y, sample_weight, l2, ws, l2_grad=True):
-        """Objective and its gradient on one batch.
+    def data_loss_grad(self, flat, grad, X, Y, sample_weight, ws, kernels=NUMPY):
+        """The data term of the objective and its gradient on one batch.
+
+        Forward pass, loss, fused output delta, backward pass: ``grad`` is
+        overwritten with ``dJ_data/dtheta``; the L2 term is left out (see
+        :meth:`loss_grad` and the optimizers).  Arguments as
+        :meth:`loss_grad`.
+
+        Returns
+        -------
+        loss : float
+            ``sum_i s_i l_i / S``.
+        """
+        coefs, _ = self.views(flat)
+        gcoefs, gints = self.views(grad)
+        ops = self.layer_kernels(kernels)
+        n = X.shape[0]
+        A_L = self.forward(flat, X, ws, kernels)
+        sw_sum = float(n if sample_weight is None else sample_weight.sum())
+        loss = self.loss.value(A_L, Y, sample_weight) / sw_sum
+        delta = self.loss.delta(A_L, Y, sample_weight, 1.0 / sw_sum, A_L)
+        for k in range(self.n_layers - 1, 0, -1):
+            a_prev = X if k == 1 else ws.acts[k - 1][:n]
+            _matmul_transposed(a_prev, delta, gcoefs[k - 1])
+            np.add.reduce(delta, axis=0, out=gints[k - 1])
+            if k > 1:
+                new_delta = ws.deltas[k - 1][:n]
+                np.matmul(delta, coefs[k - 1].T, out=new_delta)
+                z = None if ws.zs[k - 1] is None else ws.zs[k - 1][:n]
+                ops[k - 1][1](new_delta, ws.acts[k - 1][:n], z)
+                delta = new_delta
+        return loss
+
+    def penalty(self, flat, l2):
+        """The L2 term ``l2 / 2 * sum_k ||W_k||^2`` of the objective."""
+        if not l2:
+            return 0.0
+        w = flat[: self.n_coef]
+        return 0.5 * l2 * float(np.dot(w, w))
+
+    def loss_grad(self, flat, grad, X, Y, sample_weight, l2, ws, kernels=NUMPY):
+        """Objective and its whole gradient (data and L2 terms) on one batch.
 
         Parameters
         ----------
@@ -248,56 +332,17 @@ class Network:
         l2 : float
             L2 strength ``lambda`` (penalty ``lambda/2 * sum ||W||^2``).
         ws : Workspace
-        l2_grad : bool, default=True
-            Whether to add the penalty's gradient ``lambda * W`` to ``grad``;
-            False when the optimizer's fused step adds it (the loss always
-            includes the penalty).
+        kernels : kernels object, default=the numpy kernels
 
         Returns
         -------
         loss : float
             ``sum_i s_i l_i / S + lambda/2 * sum_k ||W_k||^2``.
         """
-        coefs, _ = self.views(flat)
-        gcoefs, gints = self.views(grad)
-        n = X.shape[0]
-        last = self.n_layers - 1
-        A_L = self.forward(flat, X, ws)
-        sw_sum = float(n if sample_weight is None else sample_weight.sum())
-
-        loss = self.loss.value(A_L, Y, sample_weight) / sw_sum
-        delta = self.loss.delta(
-            A_L, Y, sample_weight, 1.0 / sw_sum, A_L
-        )
-
-        act = self.activation
-        fused = _kernels.wanted(self.n_params)
-        for k in range(last, 0, -1):
-            if k == 1:
-                if _is_sparse(X):
-                    gcoefs[0][...] = X.T @ delta
-                else:
-                    np.matmul(X.T, delta, out=gcoefs[0])
-            else:
-                np.matmul(ws.acts[k - 1][:n].T, delta, out=gcoefs[k - 1])
-            np.add.reduce(delta, axis=0, out=gints[k - 1])
-            if k > 1:
-                new_delta = ws.deltas[k - 1][:n]
-                np.matmul(delta, coefs[k - 1].T, out=new_delta)
-                z = ws.zs[k - 1][:n] if act.needs_z else None
-                act.backward_fused(new_delta, ws.acts[k - 1][:n], z, fused)
-                delta = new_delta
-
+        loss = self.data_loss_grad(flat, grad, X, Y, sample_weight, ws, kernels)
         if l2:
-            # lambda * W added block by block through the workspace's
-            # scratch: no parameter-sized temporary per batch
-            for sl in ws.coef_blocks if l2_grad else ():
-                tmp = ws.scratch[: sl.stop - sl.start]
-                np.multiply(flat[sl], l2, out=tmp)
-                grad[sl] += tmp
-            w = flat[: self.n_coef]
-            loss += 0.5 * l2 * float(np.dot(w, w))
-        return loss
+            kernels.add_l2(grad, flat, l2, self.n_coef, ws.scratch)
+        return loss + self.penalty(flat, l2)
 
     def predict(self, coefs, intercepts, X, block=2048):
         """Network output for ``X`` in arrays of this call (thread-safe).
@@ -307,24 +352,38 @@ class Network:
         the matrix product and the elementwise operations.
         """
         n = X.shape[0]
-        last = self.n_layers - 1
         dtype = np.result_type(X.dtype, *(c.dtype for c in coefs))
+        ops = self.layer_kernels(select_kernels(self.n_params, dtype, self.dtype))
         out = np.empty((n, self.layer_units[-1]), dtype=dtype)
-        if _is_sparse(X) or n <= block:
+        if is_sparse(X) or n <= block:
             block = max(n, 1)
         hidden = [
             np.empty((min(block, n), u), dtype=dtype)
             for u in self.layer_units[1:-1]
         ]
-        # the fused loops only for the network's own dtype (the kernels'
-        # scalars and arrays must agree)
-        fused = dtype == self.dtype and _kernels.wanted(self.n_params)
         for start in range(0, n, block):
             stop = min(start + block, n)
             a = X if stop - start == n else X[start:stop]
-            for k in range(1, last + 1):
-                z = out[start:stop] if k == last else hidden[k - 1][: stop - start]
-                a = self._layer(
-                    a, coefs[k - 1], intercepts[k - 1], z, k == last, fused=fused
-                )
+            for k in range(1, self.n_layers):
+                last = k == self.n_layers - 1
+                z = out[start:stop] if last else hidden[k - 1][: stop - start]
+                _matmul(a, coefs[k - 1], z)
+                ops[k][0](z, intercepts[k - 1])
+                a = z
         return out
+
+
+def _matmul(A, B, out):
+    """``out = A @ B``; ``A`` may be sparse."""
+    if is_sparse(A):
+        out[...] = A @ B
+    else:
+        np.matmul(A, B, out=out)
+
+
+def _matmul_transposed(A, B, out):
+    """``out = A.T @ B``; ``A`` may be sparse."""
+    if is_sparse(A):
+        out[...] = A.T @ B
+    else:
+        np.matmul(A.T, B, out=out)

@@ -1,13 +1,14 @@
 r"""Optimizers that update the flat parameter buffer in place.
 
 Stochastic optimizers hold their state (velocity, moments) as flat arrays of
-the parameters' shape and dtype, so that a step over all layers is a handful
-of vectorised in-place operations.  A step consumes the gradient: once the
-state has absorbed it, the gradient buffer is the scratch space of the rest of
-the step, so a step allocates nothing and keeps no scratch array of its own.
-Their semantics (learning-rate schedules, stopping rules, Adam's bias
-correction folded into the step size) follow scikit-learn's ``SGDOptimizer``
-and ``AdamOptimizer``.
+the parameters' shape and dtype, and their schedule (learning rate, step
+count); the arithmetic of a step is the kernels' (:mod:`.kernels`), so that
+the same optimizer runs on the numpy or the compiled loops.  A step consumes
+the gradient: once the state has absorbed it, the gradient buffer is the
+scratch space of the rest of the step, so a step allocates nothing and keeps
+no scratch array of its own.  Their semantics (learning-rate schedules,
+stopping rules, Adam's bias correction folded into the step size) follow
+scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``.
 
 L-BFGS is scipy's L-BFGS-B driven on a float64 copy of the same buffer.
 """
@@ -17,7 +18,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-from . import _kernels
+from .kernels import NUMPY
 
 __all__ = ["SGD", "Adam", "minimize_lbfgs", "optimizer_from_state"]
 
@@ -29,14 +30,9 @@ class _Stochastic:
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
 
-    def fuses_l2(self, params):
-        """Whether :meth:`update` of ``params`` runs the fused loop of
-        :mod:`._kernels`, where adding the L2 term costs nothing (otherwise
-        the caller is better off adding it in the backward pass)."""
-        return _kernels.wanted(params.size)
-
-    def update(self, params, grad, l2=0.0, n_coef=0):
-        """One step: update ``params`` in place.
+    def update(self, params, grad, l2=0.0, n_coef=0, kernels=NUMPY,
+               scratch=None):
+        """One step on ``grad + l2 * W``: update ``params`` in place.
 
         Parameters
         ----------
@@ -47,22 +43,29 @@ class _Stochastic:
             L2 strength: ``l2 * params[:n_coef]`` is added to the gradient
             (the weights come first in the flat layout).
         n_coef : int, default=0
+        kernels : kernels object, default=the numpy kernels
+            Who does the arithmetic (:mod:`.kernels`).
+        scratch : ndarray, optional
+            Free memory the numpy kernels may use for the L2 term.
         """
-        if _kernels.wanted(params.size):
-            self._fused_update(params, grad, l2, n_coef)
-            return
-        if l2:
-            # not the hot path: the estimators add the penalty's gradient
-            # in the backward pass unless the fused loop does it
-            for start in range(0, n_coef, 1 << 14):
-                sl = slice(start, min(start + (1 << 14), n_coef))
-                grad[sl] += params[sl] * l2
-        self._numpy_update(params, grad)
+        raise NotImplementedError
 
     def fits(self, params):
         """Whether this optimizer's state is for a buffer like ``params``."""
         state = getattr(self, self._state_name)
         return state.shape == params.shape and state.dtype == params.dtype
+
+    def copy_state(self):
+        """A copy of the state (arrays copied), for :meth:`set_state`."""
+        return {
+            k: v.copy() if isinstance(v, np.ndarray) else v
+            for k, v in vars(self).items()
+        }
+
+    def set_state(self, state):
+        """Put back a state from :meth:`copy_state`."""
+        vars(self).clear()
+        vars(self).update(state)
 
     def iteration_ends(self, time_step):
         """Hook called at the end of an epoch with the samples seen so far."""
@@ -142,28 +145,12 @@ class SGD(_Stochastic):
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    def _fused_update(self, params, grad, l2, n_coef):
-        t = params.dtype.type
-        _kernels.get().sgd_step(
-            params, grad, self.velocity, n_coef if l2 else 0, t(l2),
-            t(self.learning_rate),
-            t(self.momentum), self.nesterov,
+    def update(self, params, grad, l2=0.0, n_coef=0, kernels=NUMPY,
+               scratch=None):
+        kernels.sgd_step(
+            params, grad, self.velocity, self.learning_rate, self.momentum,
+            self.nesterov, l2, n_coef, scratch,
         )
-
-    def _numpy_update(self, params, grad):
-        mu, v = self.momentum, self.velocity
-        grad *= self.learning_rate  # eta * g
-        if mu:
-            v *= mu
-            v -= grad
-            if self.nesterov:
-                params -= grad
-                np.multiply(v, mu, out=grad)
-                params += grad
-            else:
-                params += v
-        else:
-            params -= grad
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -244,29 +231,13 @@ class Adam(_Stochastic):
         root = math.sqrt(1.0 - b2)
         return self.learning_rate * (1.0 - b1) / root, self.epsilon / root
 
-    def _fused_update(self, params, grad, l2, n_coef):
+    def update(self, params, grad, l2=0.0, n_coef=0, kernels=NUMPY,
+               scratch=None):
         step, eps = self._step_constants()
-        t = params.dtype.type
-        # without L2 no weight takes the l2 * p term (not even + 0.0)
-        _kernels.get().adam_step(
-            params, grad, self.m, self.v, n_coef if l2 else 0, t(l2), t(self.beta_1),
-            t(self.beta_2), t(step), t(eps),
+        kernels.adam_step(
+            params, grad, self.m, self.v, self.beta_1, self.beta_2, step, eps,
+            l2, n_coef, scratch,
         )
-
-    def _numpy_update(self, params, grad):
-        b1, b2 = self.beta_1, self.beta_2
-        step, eps = self._step_constants()
-        m, v, g = self.m, self.v, grad
-        m *= b1
-        m += g
-        v *= b2
-        np.square(g, out=g)  # g is no longer needed: scratch from here on
-        v += g
-        np.sqrt(v, out=g)
-        g += eps
-        np.divide(m, g, out=g)
-        g *= step
-        params -= g
 
 
 def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):

@@ -1,0 +1,139 @@
+"""Docstring sections shared by the classifier and the regressor."""
+
+__all__ = ["SHARED_ATTRS_DOC", "SHARED_PARAMS_DOC"]
+
+SHARED_PARAMS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith hidden
+        layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+'elu', 'gelu', 'softplus'}, default='relu'
+        Activation function for the hidden layers: ``identity`` f(x) = x;
+        ``logistic`` 1 / (1 + exp(-x)); ``tanh``; ``relu`` max(0, x);
+        ``leaky_relu`` max(0.01 x, x); ``elu`` x if x > 0 else exp(x) - 1;
+        ``gelu`` x Phi(x) (exact, erf form); ``softplus`` log(1 + exp(x)).
+        The last four are extensions over scikit-learn.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The weight optimizer: scipy's L-BFGS-B, stochastic gradient descent
+        (with momentum / Nesterov momentum), or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty.  The objective is
+        ``sum_i s_i l_i / S + alpha / (2 S) * sum_k ||W_k||^2`` with
+        ``S = sum_i s_i`` the total sample weight of the *training set*
+        (``n_samples`` without weights).  scikit-learn divides the penalty by
+        each mini-batch's size instead, which makes its strength depend on
+        ``batch_size``; with a full batch the two agree.
+
+    batch_size : int, default='auto'
+        Size of minibatches for stochastic optimizers; 'auto' is
+        ``min(200, n_samples)``.  Ignored by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule for ``solver='sgd'``: constant; ``lr_init /
+        (t + 1) ** power_t`` after each epoch (``t`` = samples seen); or
+        divided by 5 each time ``n_iter_no_change`` epochs fail to improve by
+        ``tol``, stopping once it drops below 1e-6.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate (sgd, adam).
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch (stochastic solvers).
+
+    random_state : int, RandomState instance, default=None
+        Seeds the weight initialization, the early-stopping split and the
+        shuffling.  Equal seeds give the same draws as scikit-learn's MLP.
+
+    tol : float, default=1e-4
+        Tolerance of the stopping rules (and L-BFGS's ``gtol``).
+
+    verbose : bool, default=False
+        Print the loss after each epoch / L-BFGS iteration.
+
+    warm_start : bool, default=False
+        Reuse the current ``coefs_`` and ``intercepts_`` (also when set by
+        hand) as the starting point of the next fit.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum ('sgd' with momentum > 0).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), stop when its score does not improve by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the best weights.
+
+    validation_fraction : float, default=0.1
+        Held-out proportion for early stopping, in (0, 1).
+
+    beta_1 : float, default=0.9
+        Adam's first-moment decay, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Adam's second-moment decay, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without a ``tol`` improvement before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+"""
+
+SHARED_ATTRS_DOC = """
+    loss_ : float
+        The current (last epoch's) value of the objective.
+
+    best_loss_ : float or None
+        The minimum loss reached; None when early stopping is on.
+
+    loss_curve_ : list of float
+        The objective after each epoch (stochastic solvers) or each
+        iteration (lbfgs; an extension over scikit-learn).
+
+    validation_scores_ : list of float or None
+        Score on the validation set after each epoch (early stopping only).
+
+    best_validation_score_ : float or None
+        Best validation score (early stopping only).
+
+    t_ : int
+        Number of training samples seen by the stochastic solver.
+
+    coefs_ : list of ndarray of shape (n_{i}, n_{i+1})
+        Weight matrices; ``coefs_[i]`` maps layer i to layer i + 1.
+
+    intercepts_ : list of ndarray of shape (n_{i+1},)
+        Bias vectors.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit (only for string column names).
+
+    n_iter_ : int
+        Number of epochs (or L-BFGS iterations) run by the last fit.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""

@@ -1,0 +1,227 @@
+"""The kernel seam: the array work of a training step, in one of several
+implementations chosen once per fit.
+
+The network passes (:mod:`.network`) and the optimizers (:mod:`.optimizers`)
+describe *what* a step computes; a kernels object says *how* the elementwise
+parts run.  Nothing outside :mod:`skbackprop._engine` knows which one is in
+use: :func:`select_kernels` picks it from the network's size.
+
+- :class:`NumpyKernels` -- numpy ufuncs writing into the workspace's buffers.
+  The reference implementation.
+- :class:`NumbaKernels` -- the same arithmetic in single compiled loops
+  (:mod:`._numba_kernels`, the optional ``fast`` extra): the optimizer steps
+  with the L2 term folded in, bias + ReLU, ReLU's derivative and softmax's
+  row maximum.  numpy evaluates an Adam step as ten passes over memory; the
+  loop makes one.
+
+Each compiled loop performs the numpy path's arithmetic in the same order on
+the same dtype (no fused multiply-add, no reassociation), so both give
+**bit-identical** results (``tests/test_kernels.py`` checks it) and the choice
+is purely a matter of speed.  The loops are used for networks of at least
+:data:`MIN_PARAMS` parameters: below that numpy's per-call overhead is small
+and loading the compiled loops (once per process) would dominate a short fit.
+``SKBACKPROP_NUMBA=0`` in the environment turns them off.
+
+A kernels object is stateless; its methods work in place on the arrays they
+are given.  Scalars reach the compiled loops converted to the arrays' dtype,
+as numpy does with Python floats in ``float32_array *= 0.9``, so float32
+arithmetic stays float32.
+"""
+
+import os
+
+import numpy as np
+
+from .activations import softmax_normalise
+
+__all__ = [
+    "MIN_PARAMS",
+    "NumbaKernels",
+    "NumpyKernels",
+    "numba_available",
+    "select_kernels",
+]
+
+MIN_PARAMS = 1 << 15
+"""Smallest network (number of parameters) that uses the compiled loops."""
+
+L2_BLOCK = 1 << 14
+"""Fewest elements per block of the blocked L2 gradient."""
+
+disabled = os.environ.get("SKBACKPROP_NUMBA", "1") == "0"
+"""Whether the compiled loops are turned off (``SKBACKPROP_NUMBA=0``)."""
+
+_loaded = None  # the compiled module; False once its import failed
+
+
+def _numba_module():
+    """The module of compiled loops, or None without numba."""
+    global _loaded
+    if _loaded is None:
+        try:
+            from . import _numba_kernels
+        except ImportError:
+            _loaded = False
+        else:
+            _loaded = _numba_kernels
+    return _loaded or None
+
+
+def numba_available():
+    """Whether the compiled loops can run here (numba installed, not
+    disabled by ``SKBACKPROP_NUMBA=0``)."""
+    return not disabled and _numba_module() is not None
+
+
+class NumpyKernels:
+    """The reference kernels: numpy ufuncs, in place."""
+
+    name = "numpy"
+
+    # -- layers ---------------------------------------------------------
+    def forward_bias(self, activation):
+        """A function ``(Z, b, keep_z=None)`` overwriting ``Z`` with
+        ``f(Z + b)``; ``keep_z`` receives ``Z + b`` when given (for the
+        activations whose derivative needs the pre-activation)."""
+        forward = activation.forward
+
+        def bias_then_activation(Z, b, keep_z=None):
+            Z += b
+            if keep_z is not None:
+                keep_z[...] = Z
+            forward(Z)
+
+        return bias_then_activation
+
+    def backward(self, activation):
+        """A function ``(delta, A, Z)`` multiplying ``delta`` by ``f'``."""
+        return activation.backward
+
+    # -- L2 and optimizer steps -----------------------------------------
+    def add_l2(self, grad, params, l2, n_coef, scratch=None):
+        """``grad[:n_coef] += l2 * params[:n_coef]`` through ``scratch``.
+
+        Block by block, so no parameter-sized temporary is made; blocks as
+        large as the scratch allows, since each costs two ufunc calls.
+        """
+        if scratch is None:
+            scratch = np.empty(min(n_coef, L2_BLOCK), dtype=params.dtype)
+        step = max(scratch.size, 1)
+        for start in range(0, n_coef, step):
+            stop = min(start + step, n_coef)
+            tmp = scratch[: stop - start]
+            np.multiply(params[start:stop], l2, out=tmp)
+            grad[start:stop] += tmp
+
+    def sgd_step(self, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
+                 n_coef=0, scratch=None):
+        """SGD / momentum / Nesterov step on ``grad + l2 * W``.
+
+        ``grad`` holds the data term's gradient and is consumed as scratch.
+        """
+        if l2:
+            self.add_l2(grad, params, l2, n_coef, scratch)
+        grad *= lr  # eta * g
+        if momentum:
+            velocity *= momentum
+            velocity -= grad
+            if nesterov:
+                params -= grad
+                np.multiply(velocity, momentum, out=grad)
+                params += grad
+            else:
+                params += velocity
+        else:
+            params -= grad
+
+    def adam_step(self, params, grad, m, v, b1, b2, step, eps, l2=0.0,
+                  n_coef=0, scratch=None):
+        """Adam on scaled moments (see :class:`.optimizers.Adam`) on
+        ``grad + l2 * W``; ``grad`` is consumed as scratch once the moments
+        have absorbed it."""
+        if l2:
+            self.add_l2(grad, params, l2, n_coef, scratch)
+        m *= b1
+        m += grad
+        v *= b2
+        np.square(grad, out=grad)
+        v += grad
+        np.sqrt(v, out=grad)
+        grad += eps
+        np.divide(m, grad, out=grad)
+        grad *= step
+        params -= grad
+
+
+class NumbaKernels(NumpyKernels):
+    """Compiled loops where they pay, the numpy kernels elsewhere."""
+
+    name = "numba"
+
+    def __init__(self):
+        self._loops = _numba_module()
+        self._forward_bias = {
+            "relu": self._relu_bias,
+            "softmax": self._softmax_bias,
+        }
+        self._backward = {"relu": self._relu_backward}
+
+    def _relu_bias(self, Z, b, keep_z=None):
+        self._loops.bias_relu(Z, b)
+
+    def _softmax_bias(self, Z, b, keep_z=None):
+        # the row maximum over a few classes is many tiny numpy loops
+        self._loops.bias_sub_rowmax(Z, b)
+        softmax_normalise(Z)
+
+    def _relu_backward(self, delta, A, Z):
+        self._loops.relu_backward(delta, A)
+
+    def forward_bias(self, activation):
+        fn = self._forward_bias.get(activation.name)
+        return fn if fn is not None else super().forward_bias(activation)
+
+    def backward(self, activation):
+        fn = self._backward.get(activation.name)
+        return fn if fn is not None else super().backward(activation)
+
+    # the loops add l2 * W as they go: no separate pass, no scratch
+    def sgd_step(self, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
+                 n_coef=0, scratch=None):
+        t = params.dtype.type
+        self._loops.sgd_step(
+            params, grad, velocity, n_coef if l2 else 0, t(l2), t(lr),
+            t(momentum), nesterov,
+        )
+
+    def adam_step(self, params, grad, m, v, b1, b2, step, eps, l2=0.0,
+                  n_coef=0, scratch=None):
+        t = params.dtype.type
+        # without L2 no weight takes the l2 * p term (not even + 0.0)
+        self._loops.adam_step(
+            params, grad, m, v, n_coef if l2 else 0, t(l2), t(b1), t(b2),
+            t(step), t(eps),
+        )
+
+
+NUMPY = NumpyKernels()
+"""The shared (stateless) numpy kernels."""
+
+_NUMBA = None
+
+
+def select_kernels(n_params, dtype=None, network_dtype=None):
+    """The kernels for a network of ``n_params`` parameters.
+
+    The compiled loops take arrays of the network's own dtype only (their
+    scalars and arrays must agree): for ``dtype != network_dtype`` (a float64
+    prediction of a float32 model, say) the numpy kernels serve.
+    """
+    global _NUMBA
+    if n_params < MIN_PARAMS or not numba_available():
+        return NUMPY
+    if dtype is not None and np.dtype(dtype) != np.dtype(network_dtype):
+        return NUMPY
+    if _NUMBA is None:
+        _NUMBA = NumbaKernels()
+    return _NUMBA

@@ -1,0 +1,411 @@
+"""The training loop of the estimators.
+
+:func:`fit_stochastic` runs the epochs of 'sgd' and 'adam', :func:`fit_lbfgs`
+drives scipy's L-BFGS-B; both write the fitted attributes of the estimator
+(``loss_curve_``, ``n_iter_``, ``t_``, ...) as they go, so callbacks and
+``verbose`` see them live.  The arithmetic of a step is the engine's
+(:func:`skbackprop._engine.make_trainer`): nothing here knows which kernels
+run.
+
+Failures are atomic at two levels.  :func:`snapshot_state` /
+:func:`restore_state` copy the estimator's fitted state before a fit and put
+the copy back if the fit raises.  Within a fit, an :class:`EpochCheckpoint`
+copies the state an epoch changes (weights, optimizer, counters) before the
+epoch, and restores it when the epoch diverges or is interrupted, so the
+model left behind is wholly the previous epoch's.
+"""
+
+import copy
+import warnings
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
+
+__all__ = [
+    "STOCHASTIC_SOLVERS",
+    "fit_lbfgs",
+    "fit_stochastic",
+    "restore_state",
+    "snapshot_state",
+]
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# private attributes that are part of the fitted state (besides the public
+# ones, which end with an underscore)
+_PRIVATE_STATE = ("_label_binarizer", "_optimizer", "_no_improvement_count")
+
+# the attributes one epoch changes (the weights and the optimizer aside)
+_EPOCH_STATE = (
+    "n_iter_", "t_", "loss_", "loss_curve_", "best_loss_",
+    "_no_improvement_count", "validation_scores_", "best_validation_score_",
+)
+
+
+# ----------------------------------------------------------------------
+# whole-fit rollback
+def snapshot_state(est):
+    """A copy of ``est``'s fitted state, for :func:`restore_state`.
+
+    Fitted attributes (and the private training state) are deep-copied, so
+    the snapshot holds whatever a failed fit edits in place; parameters and
+    callback objects are shared (a fit never changes them).
+    """
+    fitted = {
+        k: v for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("__") or k in _PRIVATE_STATE
+    }
+    others = {k: v for k, v in vars(est).items() if k not in fitted}
+    return others, copy.deepcopy(fitted)
+
+
+def restore_state(est, snapshot):
+    """Put back the state saved by :func:`snapshot_state`."""
+    others, fitted = snapshot
+    vars(est).clear()
+    vars(est).update(others)
+    vars(est).update(fitted)
+
+
+class EpochCheckpoint:
+    """The state an epoch changes, copied before it; see :meth:`restore`."""
+
+    def __init__(self, est, flat, optimizer):
+        self.flat = flat.copy()
+        self.optimizer = optimizer.copy_state()
+        self.attributes = {
+            k: copy.copy(getattr(est, k)) for k in _EPOCH_STATE if hasattr(est, k)
+        }
+
+    def restore(self, est, flat, optimizer):
+        """Weights, optimizer and counters back to the checkpoint (in place
+        for ``flat``, whose views are the estimator's ``coefs_``)."""
+        flat[...] = self.flat
+        optimizer.set_state(self.optimizer)
+        for k in _EPOCH_STATE:
+            if k in self.attributes:
+                setattr(est, k, self.attributes[k])
+            elif hasattr(est, k):
+                delattr(est, k)
+
+
+# ----------------------------------------------------------------------
+# pieces of a stochastic fit
+def regularization(alpha, sample_weight, n_samples):
+    """L2 strength ``lambda = alpha / S`` with ``S`` the total sample
+    weight of the training data (``n_samples`` when unweighted); returns
+    ``(lambda, S)``."""
+    total = n_samples if sample_weight is None else float(sample_weight.sum())
+    return float(alpha) / total, total
+
+
+def make_optimizer(est, n_params, dtype):
+    """A new optimizer of ``est.solver`` with the estimator's settings."""
+    if est.solver == "sgd":
+        return SGD(
+            n_params, dtype, est.learning_rate_init, est.learning_rate,
+            est.momentum, est.nesterovs_momentum, est.power_t,
+        )
+    return Adam(
+        n_params, dtype, est.learning_rate_init, est.beta_1, est.beta_2,
+        est.epsilon,
+    )
+
+
+def optimizer_for(est, flat, incremental):
+    """``partial_fit`` continues with the estimator's optimizer (if it fits
+    the parameters); every other fit starts a new one."""
+    opt = getattr(est, "_optimizer", None)
+    if not incremental or opt is None or not opt.fits(flat):
+        opt = est._optimizer = make_optimizer(est, flat.size, flat.dtype)
+    return opt
+
+
+def validation_split(est, X, Y, sample_weight, random_state):
+    """``(train, validation)`` triples ``(X, Y, sample_weight)``; the
+    validation triple is None without early stopping.
+
+    Binary and multiclass targets are stratified (sklearn stratifies only
+    binary ones), never multilabel or regression targets.
+    """
+    if not est.early_stopping:
+        return (X, Y, sample_weight), None
+    stratify = None
+    if is_classifier(est) and (
+        est.n_outputs_ == 1 or est.out_activation_ == "softmax"
+    ):
+        stratify = Y
+    arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+    try:
+        split = train_test_split(
+            *arrays, random_state=random_state,
+            test_size=est.validation_fraction, stratify=stratify,
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"Cannot make the early-stopping validation split "
+            f"(validation_fraction={est.validation_fraction}) from "
+            f"{X.shape[0]} samples: {exc}"
+        ) from exc
+    X_train, X_val, Y_train, Y_val = split[:4]
+    sw_train, sw_val = (None, None) if sample_weight is None else split[4:]
+    if X_val.shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase "
+            "'validation_fraction' or the size of your dataset."
+        )
+    return (X_train, Y_train, sw_train), (X_val, est._decode(Y_val), sw_val)
+
+
+def batch_size_for(est, n_samples):
+    """The mini-batch size: 'auto' is ``min(200, n_samples)``; larger than
+    the data is clipped with a warning (as sklearn)."""
+    if est.batch_size == "auto":
+        return min(200, n_samples)
+    if est.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than "
+            "sample size. It is going to be clipped"
+        )
+    return int(np.clip(est.batch_size, 1, n_samples))
+
+
+class BatchPlan:
+    """The order in which each epoch visits the training rows.
+
+    With ``shuffle``, each epoch permutes the previous epoch's order with
+    the draw of ``sklearn.utils.shuffle`` (so the same seed gives sklearn's
+    batches) without its input validation; otherwise rows go as stored.
+    """
+
+    def __init__(self, n_samples, shuffle, random_state):
+        self.order = np.arange(n_samples) if shuffle else None
+        self.random_state = random_state
+
+    def next_epoch(self):
+        """The visiting order of the next epoch (None: as stored)."""
+        if self.order is not None:
+            perm = np.arange(self.order.size)
+            self.random_state.shuffle(perm)
+            self.order = self.order[perm]
+        return self.order
+
+
+def reconstruction_attributes(network, flat):
+    """For callbacks: the fitted attributes of ``flat`` (lazily)."""
+
+    def attributes():
+        coefs, intercepts = network.unpack(np.array(flat, copy=True))
+        return {"coefs_": coefs, "intercepts_": intercepts}
+
+    return attributes
+
+
+def diverged(est, first_epoch):
+    """Report a non-finite loss: an error on the first epoch of a model,
+    a ConvergenceWarning (and a stop) later."""
+    msg = (
+        "Training diverged: the loss became non-finite. The input data may "
+        "contain very large values (scale it, e.g. with StandardScaler) or "
+        f"learning_rate_init={est.learning_rate_init} may be too large."
+    )
+    if first_epoch:
+        raise ValueError(msg)
+    warnings.warn(
+        msg + " Stopping; the weights of the last finite epoch are kept.",
+        ConvergenceWarning,
+    )
+
+
+def record_epoch(est, loss, n_samples, validation):
+    """End-of-epoch bookkeeping; returns whether this epoch is the best so
+    far (by validation score with early stopping, by loss otherwise)."""
+    est.n_iter_ += 1
+    est.loss_ = float(loss)
+    est.t_ += n_samples
+    est.loss_curve_.append(est.loss_)
+    if est.verbose:
+        print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+    if validation is None:
+        _count_stall(est, est.loss_ > est.best_loss_ - est.tol)
+        if est.loss_ < est.best_loss_:
+            est.best_loss_ = est.loss_
+            return True
+        return False
+    X_val, y_val, sw_val = validation
+    score = est._score(X_val, y_val, sample_weight=sw_val)
+    est.validation_scores_.append(score)
+    if est.verbose:
+        print("Validation score: %f" % score)
+    _count_stall(est, score < est.best_validation_score_ + est.tol)
+    if score > est.best_validation_score_:
+        est.best_validation_score_ = score
+        return True
+    return False
+
+
+def _count_stall(est, no_improvement):
+    if no_improvement:
+        est._no_improvement_count += 1
+    else:
+        est._no_improvement_count = 0
+
+
+def stalled(est, optimizer):
+    """Whether training stops for lack of improvement; the optimizer may
+    handle a stall instead (sgd's 'adaptive' schedule divides its rate)."""
+    if est._no_improvement_count <= est.n_iter_no_change:
+        return False
+    what = "Validation score" if est.early_stopping else "Training loss"
+    msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+        what, est.tol, est.n_iter_no_change,
+    )
+    if optimizer.trigger_stopping(msg, est.verbose):
+        return True
+    est._no_improvement_count = 0
+    return False
+
+
+def warn_max_iter(est):
+    warnings.warn(
+        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+        "optimization hasn't converged yet." % est.max_iter,
+        ConvergenceWarning,
+    )
+
+
+# ----------------------------------------------------------------------
+# the stochastic solvers
+def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, tasks):
+    """Train ``flat`` (whose views are ``est.coefs_``/``intercepts_``) with
+    sgd or adam: all epochs of a fit, or one epoch of ``partial_fit``."""
+    if est.early_stopping and incremental:
+        raise ValueError("partial_fit does not support early_stopping=True")
+    optimizer = optimizer_for(est, flat, incremental)
+    train, validation = validation_split(est, X, Y, sw, random_state)
+    n_samples = train[0].shape[0]
+    batch_size = batch_size_for(est, n_samples)
+    trainer = make_trainer(network, optimizer, batch_size)
+    run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
+    run.plan = BatchPlan(n_samples, est.shuffle, random_state)
+    run.batch_size = batch_size
+    run.l2, run.total_weight = regularization(est.alpha, train[2], n_samples)
+    # as in sklearn, n_iter_ counts the epochs of this call (t_ and
+    # loss_curve_ accumulate across partial_fit calls and warm starts)
+    est.n_iter_ = 0
+    run.epochs(incremental)
+
+
+class _EpochRun:
+    """The epochs of one stochastic fit (see :func:`fit_stochastic`)."""
+
+    def __init__(self, est, network, flat, trainer, train, validation, tasks):
+        self.est, self.network, self.flat = est, network, flat
+        self.trainer, self.optimizer = trainer, trainer.optimizer
+        X, Y, sw = train
+        self.train = (trainer.prepare(X), Y, sw)
+        self.validation, self.tasks = validation, tasks
+        self.best = None  # the best epoch's weights (early stopping)
+
+    def epochs(self, incremental):
+        est = self.est
+        checkpoint = None
+        try:
+            for _ in range(est.max_iter):
+                checkpoint = EpochCheckpoint(est, self.flat, self.optimizer)
+                self.tasks.begin("epoch")
+                if self.one_epoch(checkpoint) or incremental:
+                    break
+                if est.n_iter_ == est.max_iter:
+                    warn_max_iter(est)
+        except KeyboardInterrupt:
+            if checkpoint is not None:
+                checkpoint.restore(est, self.flat, self.optimizer)
+            self.tasks.end(empty=True)
+            warnings.warn(
+                "Training interrupted by user; the weights of the last "
+                "completed epoch are kept."
+            )
+        if self.best is not None:
+            self.flat[...] = self.best
+
+    def one_epoch(self, checkpoint):
+        """Train one epoch and do its bookkeeping; returns whether to stop."""
+        est, flat = self.est, self.flat
+        X, Y, sw = self.train
+        weighted = self.trainer.epoch(
+            flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2
+        )
+        loss = weighted / self.total_weight
+        if not (np.isfinite(loss) and np.isfinite(flat).all()):
+            checkpoint.restore(est, flat, self.optimizer)
+            self.tasks.end(empty=True)
+            diverged(est, first_epoch=est.t_ == 0)
+            return True
+        if record_epoch(est, loss, X.shape[0], self.validation) and est.early_stopping:
+            self.best = flat.copy()
+        self.optimizer.iteration_ends(est.t_)
+        stop_requested = self.tasks.end(reconstruction_attributes(self.network, flat))
+        return stalled(est, self.optimizer) or stop_requested
+
+
+# ----------------------------------------------------------------------
+# L-BFGS
+def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
+    """Train ``flat`` with scipy's L-BFGS-B on the full batch."""
+    n_samples = X.shape[0]
+    l2, _ = regularization(est.alpha, sw, n_samples)
+    fun = make_trainer(network, None, n_samples).objective(flat, X, Y, sw, l2)
+    est.loss_curve_ = []
+    stop_requested = False
+
+    def callback(intermediate_result):
+        nonlocal stop_requested
+        est.loss_curve_.append(float(intermediate_result.fun))
+        if est.verbose:
+            print("Iteration %d, loss = %.8f"
+                  % (len(est.loss_curve_), est.loss_curve_[-1]))
+        x = intermediate_result.x.astype(flat.dtype)
+        stop_requested = tasks.end(reconstruction_attributes(network, x))
+        tasks.begin("lbfgs-iter", reconstruction_attributes(network, x))
+        if stop_requested:
+            raise StopIteration  # scipy >= 1.11 stops and returns x
+
+    x0 = flat.astype(np.float64)
+    tasks.begin("lbfgs-iter", reconstruction_attributes(network, flat.copy()))
+    res = minimize_lbfgs(
+        fun, x0, max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol,
+        callback=callback,
+    )
+    tasks.end(empty=True)  # the iteration opened last never ran
+    if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
+        flat[...] = x0
+        raise ValueError(
+            "L-BFGS could not find a finite loss. The input data may contain"
+            " very large values; scale it, e.g. with StandardScaler."
+        )
+    flat[...] = res.x
+    _lbfgs_attributes(est, res, stop_requested)
+
+
+def _lbfgs_attributes(est, res, stop_requested):
+    est.n_iter_ = min(int(res.nit), est.max_iter)
+    est.loss_ = float(res.fun)
+    if est.loss_curve_:
+        est.best_loss_ = min(est.loss_curve_)
+    if res.status != 0 and not stop_requested:
+        message = res.message
+        if isinstance(message, bytes):  # pragma: no cover - old scipy
+            message = message.decode("latin1")
+        warnings.warn(
+            f"lbfgs failed to converge after {res.nit} iteration(s) "
+            f"(status={res.status}):\n{message}\n\n"
+            "Increase the number of iterations (max_iter) or the number of "
+            f"function evaluations (max_fun={est.max_fun}) to improve the "
+            "convergence, or scale the data, e.g. with StandardScaler.",
+            ConvergenceWarning,
+        )
