@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(_ROOT), str(_ROOT / "tests")]
 
-from tests.test_reliability import CASES, OURS, run_case  # noqa: E402
+from test_reliability import CASES, OURS, run_case  # noqa: E402
 
 # messages of errors raised deep inside numpy rather than by a check
 _NUMPY_INTERNALS = r"matmul: |operands could not be broadcast|cannot be interpreted as"

@@ -64,7 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import skbackprop  # noqa: E402
 from skbackprop import BackpropMLPClassifier
-from skbackprop._engine import _kernels  # noqa: E402
+from skbackprop._engine import kernels as _kernels  # noqa: E402
 
 # torch's OpenMP threads busy-wait between parallel regions by default; on a
 # machine with few cores that steals the CPU from BLAS (and from other
@@ -330,7 +330,7 @@ def print_environment(use_torch):
         + (torch.__version__ if use_torch else "not used")
     )
     print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
-    if _kernels.available():
+    if _kernels.numba_available():
         import numba
 
         print(

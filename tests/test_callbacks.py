@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from skb_test_helpers import fit_quietly as _fit
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -14,7 +15,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._callbacks import FitTasks, init_callback_context
-from tests._helpers import fit_quietly as _fit
 
 callback = pytest.importorskip("sklearn.callback")
 

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from skb_test_helpers import fit_quietly as _fit
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.neural_network import MLPClassifier
@@ -12,7 +13,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
-from tests._helpers import fit_quietly as _fit
 
 pd = pytest.importorskip("pandas")
 

@@ -14,6 +14,7 @@ from skbackprop import BackpropMLPClassifier
 
 pytestmark = [
     pytest.mark.dask,
+    pytest.mark.slow,  # a local cluster of worker processes
     # dask/distributed's own housekeeping warnings are not ours
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::FutureWarning"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.docs
+pytestmark = [pytest.mark.docs, pytest.mark.slow]
 
 for _module in ("sphinx", "numpydoc", "sphinx_gallery", "matplotlib"):
     pytest.importorskip(_module)

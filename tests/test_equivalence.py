@@ -10,11 +10,11 @@ sklearn's, so alpha > 0 is covered too.
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from skb_test_helpers import fit_quietly as _fit_quietly
 from sklearn.datasets import load_digits, make_regression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
-from tests._helpers import fit_quietly as _fit_quietly
 
 SKLEARN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from skb_test_helpers import fit_quietly
 from sklearn.datasets import load_digits
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
@@ -20,7 +21,6 @@ from skbackprop._engine.activations import get_activation
 from skbackprop._engine.kernels import NumbaKernels, select_kernels
 from skbackprop._engine.network import Network
 from skbackprop._engine.optimizers import SGD, Adam
-from tests._helpers import fit_quietly
 
 pytest.importorskip("numba")
 
@@ -167,6 +167,7 @@ def test_only_large_networks_use_the_loops():
     )
 
 
+@pytest.mark.slow  # two fresh interpreters
 def test_environment_variable_turns_the_loops_off():
     code = (
         "from skbackprop._engine import kernels; "

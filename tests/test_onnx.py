@@ -4,13 +4,13 @@ import sys
 
 import numpy as np
 import pytest
+from skb_test_helpers import fit_quietly as _fit
 from sklearn.datasets import load_iris, make_regression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, to_onnx
 from skbackprop._engine import ACTIVATIONS
-from tests._helpers import fit_quietly as _fit
 
 pytestmark = pytest.mark.onnx
 skl2onnx = pytest.importorskip("skl2onnx")

@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from parity_table import COMBOS, compare, datasets
+from skb_test_helpers import fit_quietly as _quiet_fit
 from sklearn.datasets import (
     load_digits,
     load_iris,
@@ -33,9 +35,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.class_weight import compute_sample_weight
 from threadpoolctl import threadpool_limits
 
-from benchmarks.parity_table import COMBOS, compare, datasets
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
-from tests._helpers import fit_quietly as _quiet_fit
 
 # --------------------------------------------------------------------------
 # cross-validated scores against scikit-learn
@@ -50,6 +50,7 @@ DATASETS = {d[0]: d for d in datasets()}
     "combo", COMBOS, ids=["-".join(map(str, c)) for c in COMBOS]
 )
 @pytest.mark.parametrize("dataset", list(DATASETS))
+@pytest.mark.slow
 def test_cv_score_within_0_02_of_sklearn(dataset, combo):
     name, X, y, ours_cls, theirs_cls, base = DATASETS[dataset]
     # one BLAS thread: these matrices are small and threads only add overhead

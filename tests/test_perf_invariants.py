@@ -12,13 +12,13 @@ import tracemalloc
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from skb_test_helpers import fit_quietly as _fit
 from sklearn.datasets import load_digits
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._engine.network import Network
 from skbackprop._engine.optimizers import SGD, Adam
-from tests._helpers import fit_quietly as _fit
 
 
 def _digits(dtype=np.float64):

@@ -22,6 +22,7 @@ Decisions documented here:
 import concurrent.futures
 import contextlib
 import hashlib
+import os
 import pickle
 import subprocess
 import sys
@@ -530,7 +531,7 @@ _DETERMINISM_SCRIPT = """
 import hashlib, warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from tests.test_reliability import X, Y_3, Y_REG, OURS, _hash_coefs
+from test_reliability import X, Y_3, Y_REG, OURS, _hash_coefs
 warnings.simplefilter("ignore", ConvergenceWarning)
 for kind, solver in [("clf", "adam"), ("clf", "sgd"), ("reg", "lbfgs")]:
     est = OURS[kind](hidden_layer_sizes=(5, 3), max_iter=10, random_state=42,
@@ -550,6 +551,7 @@ def _fit_for_determinism(kind, solver, seed=42):
 _DET_CONFIGS = [("clf", "adam"), ("clf", "sgd"), ("reg", "lbfgs")]
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_determinism_refit_and_fresh_process():
     in_process = []
     for kind, solver in _DET_CONFIGS:
@@ -564,7 +566,8 @@ def test_determinism_refit_and_fresh_process():
     proc = subprocess.run(
         [sys.executable, "-c", _DETERMINISM_SCRIPT],
         capture_output=True, text=True, cwd=ROOT, check=True,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ,
+             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])},
     )
     assert proc.stdout.split() == in_process
 

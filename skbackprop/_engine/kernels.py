@@ -6,8 +6,9 @@ describe *what* a step computes; a kernels object says *how* the elementwise
 parts run.  Nothing outside :mod:`skbackprop._engine` knows which one is in
 use: :func:`select_kernels` picks it from the network's size.
 
-- :class:`NumpyKernels` -- numpy ufuncs writing into the workspace's buffers.
-  The reference implementation.
+- :class:`NumpyKernels` -- numpy ufuncs writing into the workspace's buffers:
+  the reference implementations of :mod:`.activations` and
+  :mod:`.optimizers`.
 - :class:`NumbaKernels` -- the same arithmetic in single compiled loops
   (:mod:`._numba_kernels`, the optional ``fast`` extra): the optimizer steps
   with the L2 term folded in, bias + ReLU, ReLU's derivative and softmax's
@@ -33,6 +34,7 @@ import os
 import numpy as np
 
 from .activations import softmax_normalise
+from .optimizers import adam_step, add_l2_gradient, sgd_step
 
 __all__ = [
     "MIN_PARAMS",
@@ -44,9 +46,6 @@ __all__ = [
 
 MIN_PARAMS = 1 << 15
 """Smallest network (number of parameters) that uses the compiled loops."""
-
-L2_BLOCK = 1 << 14
-"""Fewest elements per block of the blocked L2 gradient."""
 
 disabled = os.environ.get("SKBACKPROP_NUMBA", "1") == "0"
 """Whether the compiled loops are turned off (``SKBACKPROP_NUMBA=0``)."""
@@ -97,60 +96,10 @@ class NumpyKernels:
         """A function ``(delta, A, Z)`` multiplying ``delta`` by ``f'``."""
         return activation.backward
 
-    # -- L2 and optimizer steps -----------------------------------------
-    def add_l2(self, grad, params, l2, n_coef, scratch=None):
-        """``grad[:n_coef] += l2 * params[:n_coef]`` through ``scratch``.
-
-        Block by block, so no parameter-sized temporary is made; blocks as
-        large as the scratch allows, since each costs two ufunc calls.
-        """
-        if scratch is None:
-            scratch = np.empty(min(n_coef, L2_BLOCK), dtype=params.dtype)
-        step = max(scratch.size, 1)
-        for start in range(0, n_coef, step):
-            stop = min(start + step, n_coef)
-            tmp = scratch[: stop - start]
-            np.multiply(params[start:stop], l2, out=tmp)
-            grad[start:stop] += tmp
-
-    def sgd_step(self, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
-                 n_coef=0, scratch=None):
-        """SGD / momentum / Nesterov step on ``grad + l2 * W``.
-
-        ``grad`` holds the data term's gradient and is consumed as scratch.
-        """
-        if l2:
-            self.add_l2(grad, params, l2, n_coef, scratch)
-        grad *= lr  # eta * g
-        if momentum:
-            velocity *= momentum
-            velocity -= grad
-            if nesterov:
-                params -= grad
-                np.multiply(velocity, momentum, out=grad)
-                params += grad
-            else:
-                params += velocity
-        else:
-            params -= grad
-
-    def adam_step(self, params, grad, m, v, b1, b2, step, eps, l2=0.0,
-                  n_coef=0, scratch=None):
-        """Adam on scaled moments (see :class:`.optimizers.Adam`) on
-        ``grad + l2 * W``; ``grad`` is consumed as scratch once the moments
-        have absorbed it."""
-        if l2:
-            self.add_l2(grad, params, l2, n_coef, scratch)
-        m *= b1
-        m += grad
-        v *= b2
-        np.square(grad, out=grad)
-        v += grad
-        np.sqrt(v, out=grad)
-        grad += eps
-        np.divide(m, grad, out=grad)
-        grad *= step
-        params -= grad
+    # -- L2 and optimizer steps: the numpy references of .optimizers
+    add_l2 = staticmethod(add_l2_gradient)
+    sgd_step = staticmethod(sgd_step)
+    adam_step = staticmethod(adam_step)
 
 
 class NumbaKernels(NumpyKernels):

@@ -36,8 +36,9 @@ gradient is a mean over samples.
 import numpy as np
 
 from .activations import get_activation
-from .kernels import L2_BLOCK, NUMPY, select_kernels
+from .kernels import NUMPY, select_kernels
 from .losses import get_loss
+from .optimizers import L2_BLOCK
 
 __all__ = ["Network", "Workspace", "is_sparse"]
 
@@ -51,39 +52,35 @@ class Workspace:
     """The per-batch buffers of a training step, reused across batches.
 
     For a batch of ``n <= capacity`` rows every pass uses the leading ``n``
-    rows of each array (contiguous views, no copies).  Buffer ownership
-    within one step, in the order the step runs:
+    rows of each array (contiguous views, no copies).  **Buffer ownership**,
+    in the order a step (:meth:`.trainer.Trainer.step`) uses the buffers:
 
-    ===========  =================  ====================  ===================
-    buffer       written by         read by               then free for
-    ===========  =================  ====================  ===================
-    ``x``, ``y``  the epoch's gather  forward, loss,        the next gather
-    (``sw``)     (shuffled rows)    backward
-    ``acts[k]``  forward, layer k   layer k + 1, backward  the next forward
-                 (``a_k``)          (``dW``, ``f'``)
-    ``acts[L]``  forward (``a_L``)  the loss value         --
-    ``acts[L]``  the output delta   backward (``dW_L``,   the next forward
-                 ``delta_L``,       ``db_L``, ``delta``)
-                 **over** ``a_L``
-    ``zs[k]``    forward (GELU      backward (``f'``)     the next forward
-                 only: ``z_k``)
-    ``deltas[k]``  backward           backward, layer k     the next backward
-    ``scratch``  the L2 gradient    the same              (borrowed, below)
-    ===========  =================  ====================  ===================
+    1. ``x``, ``y`` -- written by the gather of shuffled rows
+       (:meth:`gather_buffers`); read by the forward pass, the loss and the
+       backward pass of the same batch.
+    2. ``acts[k]`` (``k = 1..L``) -- ``a_k``, written by the forward pass of
+       layer ``k``; read by layer ``k + 1`` and by the backward pass (``dW``
+       and ``f'``).
+    3. ``zs[k]`` -- ``z_k``, kept by the forward pass only for activations
+       whose derivative needs it (GELU); read by the backward pass.
+    4. ``acts[L]`` -- ``a_L`` is read once, by the loss **value**; then the
+       fused output delta ``delta_L`` is written **over it**, in place.  The
+       loss value must therefore be computed first.
+    5. ``deltas[k]`` (``k = 1..L-1``) -- ``delta_k``, written and read by
+       the backward pass.
+    6. The gradient (the trainer's buffer, not the workspace's) -- written
+       by the backward pass, then consumed by the optimizer step, which
+       overwrites it as its own scratch.
+    7. ``scratch`` -- the L2 gradient's block buffer.  It is a view of the
+       largest ``acts``/``deltas`` buffer (a small array of its own when that
+       is too small), so it may only be used once the backward pass has read
+       every activation and delta: by the L2 gradient and the optimizer step.
 
-    - The loss **value** must be computed before the output delta is
-      written: the delta overwrites ``a_L`` in place.
-    - ``scratch`` is a view of the largest ``acts``/``deltas`` buffer (or a
-      small array of its own when that is too small): it may only be used
-      once the backward pass has read every activation and delta, i.e. for
-      the L2 gradient and the optimizer step.
-    - The gradient buffer (the trainer's, not the workspace's) is
-      overwritten by each backward pass and consumed -- overwritten again --
-      by the optimizer step, which uses it as its scratch.
-    - Nothing here outlives a step: a step reads no buffer it did not write
-      in the same step.  ``poison=True`` fills every buffer with NaN before
-      each step (:meth:`poison_all`), so that a read of stale data shows up
-      as NaN in the result; the tests run whole fits that way.
+    No buffer's content outlives its step: a step reads nothing it did not
+    write in the same step.  ``poison=True`` makes that checkable: the
+    trainer then fills every float buffer with NaN before each batch
+    (:meth:`poison_all`), so a read of stale data turns the result into NaN;
+    the tests train whole fits that way and compare them with normal fits.
 
     Parameters
     ----------

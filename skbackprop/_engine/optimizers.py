@@ -2,8 +2,9 @@ r"""Optimizers that update the flat parameter buffer in place.
 
 Stochastic optimizers hold their state (velocity, moments) as flat arrays of
 the parameters' shape and dtype, and their schedule (learning rate, step
-count); the arithmetic of a step is the kernels' (:mod:`.kernels`), so that
-the same optimizer runs on the numpy or the compiled loops.  A step consumes
+count).  The arithmetic of a step is written here in numpy
+(:func:`sgd_step`, :func:`adam_step`: the reference); a kernels object
+(:mod:`.kernels`) may run it as a compiled loop instead.  A step consumes
 the gradient: once the state has absorbed it, the gradient buffer is the
 scratch space of the rest of the step, so a step allocates nothing and keeps
 no scratch array of its own.  Their semantics (learning-rate schedules,
@@ -18,9 +19,77 @@ import math
 import numpy as np
 import scipy.optimize
 
-from .kernels import NUMPY
+__all__ = [
+    "SGD",
+    "Adam",
+    "adam_step",
+    "add_l2_gradient",
+    "minimize_lbfgs",
+    "optimizer_from_state",
+    "sgd_step",
+]
 
-__all__ = ["SGD", "Adam", "minimize_lbfgs", "optimizer_from_state"]
+L2_BLOCK = 1 << 14
+"""Fewest elements per block of the blocked L2 gradient."""
+
+
+def add_l2_gradient(grad, params, l2, n_coef, scratch=None):
+    """``grad[:n_coef] += l2 * params[:n_coef]`` (the weights come first in
+    the flat layout) through ``scratch``.
+
+    Block by block, so no parameter-sized temporary is made; blocks as large
+    as the scratch allows, since each costs two ufunc calls.
+    """
+    if scratch is None:
+        scratch = np.empty(min(n_coef, L2_BLOCK), dtype=params.dtype)
+    step = max(scratch.size, 1)
+    for start in range(0, n_coef, step):
+        stop = min(start + step, n_coef)
+        tmp = scratch[: stop - start]
+        np.multiply(params[start:stop], l2, out=tmp)
+        grad[start:stop] += tmp
+
+
+def sgd_step(params, grad, velocity, lr, momentum, nesterov, l2=0.0, n_coef=0,
+             scratch=None):
+    """SGD / momentum / Nesterov step on ``grad + l2 * W`` (see :class:`SGD`).
+
+    ``grad`` holds the data term's gradient and is consumed as scratch.
+    """
+    if l2:
+        add_l2_gradient(grad, params, l2, n_coef, scratch)
+    grad *= lr  # eta * g
+    if momentum:
+        velocity *= momentum
+        velocity -= grad
+        if nesterov:
+            params -= grad
+            np.multiply(velocity, momentum, out=grad)
+            params += grad
+        else:
+            params += velocity
+    else:
+        params -= grad
+
+
+def adam_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,
+              scratch=None):
+    """Adam on scaled moments (see :class:`Adam`) on ``grad + l2 * W``.
+
+    ``grad`` is consumed as scratch once the moments have absorbed it.
+    """
+    if l2:
+        add_l2_gradient(grad, params, l2, n_coef, scratch)
+    m *= b1
+    m += grad
+    v *= b2
+    np.square(grad, out=grad)
+    v += grad
+    np.sqrt(v, out=grad)
+    grad += eps
+    np.divide(m, grad, out=grad)
+    grad *= step
+    params -= grad
 
 
 class _Stochastic:
@@ -30,7 +99,7 @@ class _Stochastic:
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
 
-    def update(self, params, grad, l2=0.0, n_coef=0, kernels=NUMPY,
+    def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
                scratch=None):
         """One step on ``grad + l2 * W``: update ``params`` in place.
 
@@ -43,8 +112,9 @@ class _Stochastic:
             L2 strength: ``l2 * params[:n_coef]`` is added to the gradient
             (the weights come first in the flat layout).
         n_coef : int, default=0
-        kernels : kernels object, default=the numpy kernels
-            Who does the arithmetic (:mod:`.kernels`).
+        kernels : kernels object, default=None
+            Who does the arithmetic (:mod:`.kernels`); None: the numpy
+            reference of this module.
         scratch : ndarray, optional
             Free memory the numpy kernels may use for the L2 term.
         """
@@ -145,9 +215,9 @@ class SGD(_Stochastic):
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    def update(self, params, grad, l2=0.0, n_coef=0, kernels=NUMPY,
+    def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
                scratch=None):
-        kernels.sgd_step(
+        (kernels.sgd_step if kernels else sgd_step)(
             params, grad, self.velocity, self.learning_rate, self.momentum,
             self.nesterov, l2, n_coef, scratch,
         )
@@ -231,10 +301,10 @@ class Adam(_Stochastic):
         root = math.sqrt(1.0 - b2)
         return self.learning_rate * (1.0 - b1) / root, self.epsilon / root
 
-    def update(self, params, grad, l2=0.0, n_coef=0, kernels=NUMPY,
+    def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
                scratch=None):
         step, eps = self._step_constants()
-        kernels.adam_step(
+        (kernels.adam_step if kernels else adam_step)(
             params, grad, self.m, self.v, self.beta_1, self.beta_2, step, eps,
             l2, n_coef, scratch,
         )

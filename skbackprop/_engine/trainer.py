@@ -9,12 +9,18 @@ same three methods: :meth:`Trainer.prepare`, :meth:`Trainer.step`,
 :meth:`Trainer.epoch`, plus :meth:`Trainer.objective` for L-BFGS.
 """
 
+import os
+
 import numpy as np
 
 from .kernels import select_kernels
 from .network import is_sparse
 
 __all__ = ["Trainer", "make_trainer"]
+
+DEBUG_POISON = os.environ.get("SKBACKPROP_DEBUG_BUFFERS", "0") == "1"
+"""Poison the workspace before every batch (see :class:`.network.Workspace`);
+``SKBACKPROP_DEBUG_BUFFERS=1`` in the environment turns it on."""
 
 
 class Trainer:
@@ -132,6 +138,8 @@ class Trainer:
         network, ws, grad = self.network, self.workspace, self.grad
 
         def fun(x):
+            if ws.poison:
+                ws.poison_all()
             params[...] = x
             loss = network.loss_grad(
                 params, grad, X, Y, sample_weight, l2, ws, self.kernels
@@ -143,6 +151,7 @@ class Trainer:
         return fun
 
 
-def make_trainer(network, optimizer, capacity, poison=False):
-    """The :class:`Trainer` for ``network``, with kernels chosen for it."""
-    return Trainer(network, optimizer, capacity, poison=poison)
+def make_trainer(network, optimizer, capacity):
+    """The :class:`Trainer` for ``network``, with kernels chosen for it
+    (and the workspace poisoned in debug mode, :data:`DEBUG_POISON`)."""
+    return Trainer(network, optimizer, capacity, poison=DEBUG_POISON)

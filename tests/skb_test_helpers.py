@@ -1,4 +1,9 @@
-"""Helpers shared by the test modules."""
+"""Helpers shared by the test modules.
+
+A plain module next to the tests, on the path through pytest's
+``pythonpath`` setting (``pyproject.toml``): importable whatever the import
+mode, and never shadowed by an installed top-level ``tests`` package.
+"""
 
 import warnings
 

@@ -1,0 +1,406 @@
+"""The architecture's promises: buffer ownership, the kernel seam, rollback
+by copy, and the shape of the code.
+
+* Buffer ownership (``Workspace``'s docstring): a step reads no buffer it did
+  not write in the same step.  With the workspace poisoned (every buffer
+  filled with NaN before each batch) whole fits must equal normal fits bit
+  for bit, and one workspace reused across batch sizes and orders must give
+  the gradients of fresh workspaces -- which equal finite differences.
+* The kernel seam: nothing outside ``skbackprop/_engine`` names the compiled
+  loops; the engine imports nothing from scikit-learn.
+* Rollback copies the state it restores, so a failed fit that edited arrays
+  in place still leaves the model as it was.
+* Code shape: no function longer than 60 lines (docstring excluded), the
+  estimator module at most 600 code lines.
+"""
+
+import ast
+import io
+import os
+import pickle
+import subprocess
+import sys
+import tokenize
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, gradcheck
+from skbackprop import _training as training
+from skbackprop._engine import Network, kernels, numerical_gradient
+from skbackprop._engine import trainer as trainer_module
+
+PACKAGE = Path(__file__).resolve().parents[1] / "skbackprop"
+
+
+def _digits(n=300):
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16.0, y[:n]
+
+
+def _fit(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+def _state(est):
+    return [est.loss_curve_, est.n_iter_, est.t_, *est.coefs_, *est.intercepts_]
+
+
+def _assert_same_state(a, b):
+    for x, y in zip(_state(a), _state(b), strict=True):
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype
+            assert_array_equal(x, y)
+        else:
+            assert x == y
+
+
+CASES = {
+    "adam-relu-clf": lambda: BackpropMLPClassifier(
+        hidden_layer_sizes=(20, 10), alpha=1e-2, batch_size=32
+    ),
+    "sgd-gelu-clf": lambda: BackpropMLPClassifier(
+        hidden_layer_sizes=(12,), activation="gelu", solver="sgd",
+        learning_rate_init=0.05, batch_size=50, shuffle=False,
+    ),
+    "lbfgs-tanh-reg": lambda: BackpropMLPRegressor(
+        hidden_layer_sizes=(8,), activation="tanh", solver="lbfgs", max_iter=15
+    ),
+    "adam-logistic-reg-es": lambda: BackpropMLPRegressor(
+        hidden_layer_sizes=(9,), activation="logistic", early_stopping=True,
+        batch_size=40,
+    ),
+}
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_poisoned_workspace_fits_equal_normal_fits(monkeypatch, case, dtype, compiled):
+    """Every buffer NaN before each batch: a stale read would show."""
+    if compiled:
+        pytest.importorskip("numba")
+        monkeypatch.setattr(kernels, "disabled", False)
+        monkeypatch.setattr(kernels, "MIN_PARAMS", 0)
+    X, y = _digits()
+    X = X.astype(dtype)
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    target = y.astype(dtype) if "reg" in case else y
+    fits = []
+    for poison in (False, True):
+        monkeypatch.setattr(trainer_module, "DEBUG_POISON", poison)
+        est = CASES[case]().set_params(max_iter=4, random_state=0)
+        fits.append(_fit(est, X, target, sample_weight=sw))
+    _assert_same_state(*fits)
+    assert np.isfinite(fits[1].loss_)
+
+
+def test_poisoned_workspace_fits_sparse_input(monkeypatch):
+    X, y = _digits()
+    Xs = sp.csc_matrix(X)
+    fits = []
+    for poison in (False, True):
+        monkeypatch.setattr(trainer_module, "DEBUG_POISON", poison)
+        est = BackpropMLPClassifier(hidden_layer_sizes=(10,), max_iter=3,
+                                    batch_size=64, random_state=0)
+        fits.append(_fit(est, Xs, y))
+    _assert_same_state(*fits)
+
+
+def test_poison_mode_exposes_a_stale_read():
+    """The debug mode is not vacuous: rows left over from a larger earlier
+    batch read as NaN after poisoning, and as finite stale values without."""
+    net = Network([5, 4, 2], "tanh", "squared_error")
+    rng = np.random.RandomState(0)
+    flat = net.init_params(rng)
+    X = rng.randn(6, 5)
+    for poison in (False, True):
+        ws = net.workspace(6, poison=poison)
+        net.forward(flat, X, ws)
+        if ws.poison:
+            ws.poison_all()
+        net.forward(flat, X[:4], ws)
+        over_read = ws.acts[1][:6]  # a bug that reads past the batch
+        assert np.isfinite(over_read[:4]).all()
+        assert np.isnan(over_read[4:]).all() == poison
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu", "logistic"])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error", "poisson"])
+def test_one_workspace_across_batch_sizes_and_orders(activation, loss):
+    """Reusing one workspace for batches of every size, in a random order,
+    gives each batch the gradient a fresh workspace gives it."""
+    rng = np.random.RandomState(1)
+    net = Network([6, 7, 5, 3], activation, loss)
+    flat = net.init_params(rng)
+    n = 16
+    X = rng.randn(n, 6)
+    Y = (np.eye(3)[rng.randint(0, 3, n)] if loss == "log_loss"
+         else np.abs(rng.randn(n, 3)))
+    shared = net.workspace(n)
+    g_shared, g_fresh = np.empty_like(flat), np.empty_like(flat)
+    for m in rng.permutation(np.arange(1, n + 1)):
+        rows = rng.choice(n, size=m, replace=False)
+        sw = rng.uniform(0.5, 2.0, m)
+        l_shared = net.loss_grad(flat, g_shared, X[rows], Y[rows], sw, 0.1, shared)
+        l_fresh = net.loss_grad(flat, g_fresh, X[rows], Y[rows], sw, 0.1,
+                                net.workspace(m))
+        assert l_shared == l_fresh
+        assert_array_equal(g_shared, g_fresh)
+    if activation == "relu":
+        return  # finite differences straddle its kink
+    # and the gradient of the last batch is the true one
+    Xb, Yb = X[rows], Y[rows]
+    sw_sum = sw.sum()
+
+    def objective(theta):
+        return net.loss_grad(theta, np.empty_like(theta), Xb, Yb, sw, 0.1,
+                             net.workspace(m))
+
+    net.loss_grad(flat, g_shared, Xb, Yb, sw, 0.1, shared)
+    num = numerical_gradient(objective, flat.copy())
+    scale = np.maximum(np.maximum(np.abs(num), np.abs(g_shared)), 1e-6)
+    assert np.max(np.abs(num - g_shared) / scale) < 1e-6
+    assert sw_sum > 0
+
+
+def test_gradcheck_agrees_with_the_shared_workspace_gradient():
+    rng = np.random.RandomState(3)
+    X = rng.randn(9, 4)
+    Y = (rng.rand(9, 2) > 0.5).astype(float)
+    assert gradcheck(X, Y, (5, 3), "elu", "binary_log_loss", alpha=0.3) < 1e-6
+
+
+def test_epoch_checkpoint_restores_weights_optimizer_and_counters(monkeypatch):
+    """An interrupt mid-epoch leaves the model wholly at the last completed
+    epoch: weights, optimizer state, loss curve, n_iter_, t_."""
+    X, y = _digits(200)
+    params = dict(hidden_layer_sizes=(8,), batch_size=50, random_state=0)
+    ref = _fit(BackpropMLPClassifier(max_iter=2, **params), X, y)
+
+    calls = {"n": 0}
+    original = trainer_module.Trainer.step
+
+    def step(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 2 * 4 + 3:  # third batch of the third epoch
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(trainer_module.Trainer, "step", step)
+    est = BackpropMLPClassifier(max_iter=10, **params)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        est.fit(X, y)
+    monkeypatch.undo()
+    _assert_same_state(est, ref)
+    assert est.loss_ == ref.loss_ and est.best_loss_ == ref.best_loss_
+    for key, value in ref._optimizer.get_state().items():
+        if isinstance(value, np.ndarray):
+            assert_array_equal(est._optimizer.get_state()[key], value)
+        else:
+            assert est._optimizer.get_state()[key] == value
+    # a following partial_fit continues exactly like the clean model's
+    _assert_same_state(est.partial_fit(X, y), ref.partial_fit(X, y))
+
+
+def test_rollback_restores_state_that_a_failed_fit_edited_in_place(monkeypatch):
+    """The snapshot is a copy: in-place edits of the fitted arrays, lists
+    and optimizer by a fit that then fails are undone."""
+    X, y = _digits(200)
+    est = _fit(BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=3,
+                                     random_state=0, warm_start=True), X, y)
+    before = pickle.dumps(est)
+    old_coefs = est.coefs_  # the arrays a careless fit might edit
+
+    def vandal(est_, *args, **kwargs):
+        for c in old_coefs:
+            c[...] = 0.0
+        est_.loss_curve_.append(1e9)
+        est_._optimizer.m[...] = np.nan
+        est_._label_binarizer.classes_[...] = 0
+        raise RuntimeError("failed mid-fit")
+
+    monkeypatch.setattr(training, "fit_stochastic", vandal)
+    with pytest.raises(RuntimeError, match="failed mid-fit"):
+        est.fit(X, y)
+    assert pickle.dumps(est) == before
+    assert np.isfinite(est._optimizer.m).all()
+
+
+# ----------------------------------------------------------------------
+# the seam and the shape of the code
+def _non_engine_modules():
+    return [p for p in PACKAGE.glob("*.py")]
+
+
+def _identifiers(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from (a.name for a in node.names)
+            yield getattr(node, "module", None) or ""
+        elif isinstance(node, ast.keyword) and node.arg:
+            yield node.arg
+
+
+def test_no_module_outside_the_engine_knows_the_kernels():
+    """No name in the code outside the engine refers to the kernels, numba
+    or fusing (the docs may still speak of the fused output delta)."""
+    for path in _non_engine_modules():
+        names = {n.lower() for n in _identifiers(ast.parse(path.read_text()))}
+        leaks = {n for n in names if any(w in n for w in ("numba", "kernel", "fuse"))}
+        assert not leaks, (path.name, leaks)
+
+
+def test_the_engine_imports_nothing_from_sklearn():
+    for path in (PACKAGE / "_engine").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n.split(".")[0] == "sklearn" for n in names), path
+
+
+def _docstring_lines(tree):
+    """Lines of docstrings, ``__doc__ = ...`` assignments included."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__doc__" for t in node.targets
+        ):
+            lines.update(range(node.lineno, node.end_lineno + 1))
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                             ast.AsyncFunctionDef)):
+            first = node.body[0] if node.body else None
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                lines.update(range(first.lineno, first.end_lineno + 1))
+    return lines
+
+
+def code_lines(source):
+    """Lines holding code: not blank, not only a comment, not a docstring
+    (string constants that are not docstrings count as code)."""
+    docs = _docstring_lines(ast.parse(source))
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+            tokenize.DEDENT, tokenize.ENDMARKER}
+    lines = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type not in skip:
+            lines.update(range(tok.start[0], tok.end[0] + 1))
+    return lines - docs
+
+
+def function_lengths(source):
+    """``(lines without docstring, name)`` of every function."""
+    tree = ast.parse(source)
+    docs = _docstring_lines(tree)
+    return [
+        (len(set(range(node.lineno, node.end_lineno + 1)) - docs), node.name)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+
+
+def test_no_function_is_longer_than_60_lines():
+    too_long = [
+        (path.relative_to(PACKAGE).as_posix(), name, n)
+        for path in PACKAGE.rglob("*.py")
+        for n, name in function_lengths(path.read_text())
+        if n > 60
+    ]
+    assert not too_long
+
+
+def test_the_estimator_module_is_a_thin_shell():
+    assert len(code_lines((PACKAGE / "_mlp.py").read_text())) <= 600
+
+
+def test_code_line_counter_counts_what_it_says():
+    source = '''"""Module doc."""
+# a comment
+
+def f(x):
+    """Doc
+    string."""
+    y = """not a docstring"""
+    return x  # trailing comment
+
+class C:
+    __doc__ = (
+        """Built """
+        + "docstring"
+    )
+'''
+    assert sorted(code_lines(source)) == [4, 7, 8, 10]
+    assert function_lengths(source) == [(3, "f")]
+
+
+@pytest.mark.slow  # collects the whole suite in a fresh interpreter
+def test_suite_collects_beside_installed_tests_and_benchmarks_packages(tmp_path):
+    """Installed top-level ``tests``/``benchmarks`` packages (real ones exist
+    on the registry) must not shadow the suite's helpers."""
+    for name in ("tests", "benchmarks"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    root = PACKAGE.parent
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q",
+         "-p", "no:cacheprovider", str(root / "tests")],
+        capture_output=True, text=True, cwd=tmp_path, env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "ERROR" not in proc.stdout
+
+
+def _reading_path():
+    """``{file: [names]}`` from docs/reading_guide.rst's reading path."""
+    text = (PACKAGE.parent / "docs" / "reading_guide.rst").read_text()
+    block = text.split(".. reading-path")[1].split(".. end-reading-path")[0]
+    path = {}
+    for item in block.split("\n- ")[1:]:
+        item = " ".join(item.split())
+        filename, names = item.split(":", 1)
+        path[filename.strip("` ")] = [n.strip("` ") for n in names.split(",")]
+    return path
+
+
+def _definition_lines(tree, dotted):
+    """Lines of the function or class ``dotted`` (``Class.method`` or a
+    module-level name) in ``tree``."""
+    scope = tree.body
+    for part in dotted.split("."):
+        node = next(
+            n for n in scope
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
+        )
+        scope = node.body
+    return set(range(node.lineno, node.end_lineno + 1))
+
+
+def test_reading_guide_path_is_four_files_and_under_400_lines():
+    path = _reading_path()
+    assert len(path) <= 4
+    total = 0
+    for filename, names in path.items():
+        tree = ast.parse((PACKAGE / "_engine" / filename).read_text())
+        lines = set()
+        for name in names:
+            lines |= _definition_lines(tree, name)  # StopIteration if renamed
+        total += len(lines)
+    assert 100 < total <= 400, total
