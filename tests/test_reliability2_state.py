@@ -38,6 +38,7 @@ import zipfile
 
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
@@ -238,9 +239,17 @@ def _interrupt_cases():
             if prefit:
                 with quiet():
                     FIT(est, d)
-                d["before"] = fitted_state(est)
+                before = fitted_state(est)
             est.set_callbacks(OnEnd(_raise_kbi, at=3))
-            return FIT(est, d)
+            try:
+                return FIT(est, d)
+            except KeyboardInterrupt:
+                if prefit:  # restored to its pre-fit state
+                    assert_state_equal(before, fitted_state(est))
+                else:  # still unfitted
+                    with pytest.raises(NotFittedError):
+                        est.predict(X)
+                raise
 
         return call
 
