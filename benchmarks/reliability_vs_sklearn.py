@@ -171,11 +171,6 @@ def _detail(exc):
 
 def run(timeout):
     rows = []
-    totals = {
-        (battery, lib): Counter()
-        for battery in ("round 1", "round 2")
-        for lib in ("skbackprop", "sklearn")
-    }
     batteries = [
         ("round 1", round1.CASES, classify_round1),
         ("round 2", CASES2, classify_round2),
@@ -183,15 +178,13 @@ def run(timeout):
     for battery, cases, classify in batteries:
         for case in cases:
             ours, _ = with_timeout(lambda: classify(case, OURS), timeout)
-            totals[battery, "skbackprop"][ours] += 1
             if case.extra:
                 theirs, detail = "n/a (extension)", ""
             else:
                 theirs, exc = with_timeout(lambda: classify(case, SKLEARN), timeout)
-                totals[battery, "sklearn"][theirs] += 1
                 detail = _detail(exc)
             rows.append((battery, case.id, ours, theirs, detail))
-    return rows, totals
+    return rows
 
 
 def print_rows(rows):
@@ -204,37 +197,34 @@ def print_rows(rows):
     print()
 
 
-def print_summary(rows, totals, markdown):
-    n = Counter(r[0] for r in rows)
-    n_common = Counter(r[0] for r in rows if r[3] != "n/a (extension)")
-    cols = [
-        ("round 1", "skbackprop"), ("round 1", "sklearn"),
-        ("round 2", "skbackprop"), ("round 2", "sklearn"),
-    ]
-    heads = [
-        f"{b} {lib} ({n[b] if lib == 'skbackprop' else n_common[b]})"
-        for b, lib in cols
-    ] + [f"both skbackprop ({sum(n.values())})",
-         f"both sklearn ({sum(n_common.values())})"]
-    table = []
-    for cls in CLASSES:
-        counts = [totals[c][cls] for c in cols]
-        counts += [counts[0] + counts[2], counts[1] + counts[3]]
-        table.append((cls, counts))
+def print_summary(rows, markdown):
+    """Counts per outcome class: skbackprop on every case, skbackprop on the
+    cases also run on sklearn, and sklearn, per battery and in total."""
+    columns = []
+    for battery in ("round 1", "round 2", None):
+        sel = [r for r in rows if battery is None or r[0] == battery]
+        common = [r for r in sel if r[3] != "n/a (extension)"]
+        name = battery or "both"
+        columns += [
+            (f"{name}: skbackprop, all ({len(sel)})", Counter(r[2] for r in sel)),
+            (f"{name}: skbackprop, common ({len(common)})",
+             Counter(r[2] for r in common)),
+            (f"{name}: sklearn ({len(common)})", Counter(r[3] for r in common)),
+        ]
     if markdown:
-        print("| outcome | " + " | ".join(heads) + " |")
-        print("|:---|" + "---:|" * len(heads))
-        for cls, counts in table:
-            print(f"| {cls} | " + " | ".join(str(c) for c in counts) + " |")
+        print("| outcome | " + " | ".join(h for h, _ in columns) + " |")
+        print("|:---|" + "---:|" * len(columns))
+        for cls in CLASSES:
+            print(f"| {cls} | " + " | ".join(str(c[cls]) for _, c in columns) + " |")
     else:
-        w = max(len(h) for h in heads)
-        print(f"{'outcome':<15}" + "".join(f"{h:>{w + 2}}" for h in heads))
-        for cls, counts in table:
-            print(f"{cls:<15}" + "".join(f"{c:>{w + 2}}" for c in counts))
+        for h, counter in columns:
+            summary = ", ".join(f"{cls}: {counter[cls]}" for cls in CLASSES
+                                if counter[cls])
+            print(f"{h:>36}  {summary}")
     print()
-    print(f"{sum(n.values())} cases ({n['round 1']} + {n['round 2']}); "
-          f"{sum(n_common.values())} also run on sklearn "
-          f"({n_common['round 1']} + {n_common['round 2']})")
+    n_common = sum(r[3] != "n/a (extension)" for r in rows)
+    print(f"{len(rows)} cases; {n_common} also run on sklearn (the others "
+          "exercise skbackprop extensions)")
 
 
 def main(argv=None):
@@ -246,10 +236,10 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds before a case counts as a hang")
     args = parser.parse_args(argv)
-    rows, totals = run(args.timeout)
+    rows = run(args.timeout)
     if not args.summary and not args.markdown:
         print_rows(rows)
-    print_summary(rows, totals, args.markdown)
+    print_summary(rows, args.markdown)
 
 
 if __name__ == "__main__":
