@@ -1,29 +1,43 @@
-"""Run the reliability battery against skbackprop and scikit-learn's MLP.
+"""Run both reliability batteries against skbackprop and scikit-learn's MLP.
 
-Every case of ``tests/test_reliability.py::CASES`` (bad input, misuse,
-hostile data) is run on BackpropMLPClassifier/BackpropMLPRegressor and on
-sklearn's MLPClassifier/MLPRegressor with the same parameters; cases that
-exercise an extension of skbackprop (e.g. ``class_weight``) are skipped for
-sklearn.  Each outcome is classified as
+Every case of ``tests/test_reliability.py::CASES`` (round 1) and of
+``tests/test_reliability2.py::CASES`` (round 2, issue 13: inputs, weights,
+float32, warm starts, sequences, persistence, callbacks, threads, loaded
+state, ONNX, gradcheck) is run on BackpropMLPClassifier/BackpropMLPRegressor,
+and the cases that are not ``extra`` (skbackprop extensions such as
+``class_weight``, callbacks, ``to_onnx``, ``gradcheck`` or its pickled
+state) also on sklearn's MLPClassifier/MLPRegressor with the same
+parameters.  Each outcome is put in one class:
 
-* ``clear error``   -- the expected exception type was raised, with the
-  expected message (for a case with a documented behaviour: a ValueError);
-* ``other wording`` -- the expected exception type, another message;
-* ``ok``            -- the documented behaviour held;
-* ``crash``         -- another exception type, or an error from deep inside
-  numpy (e.g. ``matmul: ... mismatch``);
-* ``RuntimeWarning``-- numpy RuntimeWarnings escaped (whatever else happened);
-* ``NaN model``     -- non-finite weights or predictions were left behind;
-* ``silent``        -- an error was expected and nothing was said;
-* ``differs``       -- a documented-behaviour check did not hold.
+* ``clear error``     -- the expected exception type, with the expected
+  message (sklearn: its own wording where the case names ours);
+* ``other error``     -- an exception that is not internal, but not the one
+  expected (another message, e.g. blaming the data for a bad weight; or an
+  error where the documented behaviour is a successful call);
+* ``sensible``        -- the documented behaviour held;
+* ``silent wrong``    -- an error was expected and nothing was said, the
+  behaviour check failed (e.g. a model that differs from the reference, or
+  an ONNX graph that does not run), non-finite weights or predictions were
+  left behind, or the caller's inputs were mutated;
+* ``internal crash``  -- an exception type that means "crashed inside"
+  (ZeroDivisionError, KeyError, AttributeError, IndexError, TypeError,
+  OverflowError, FloatingPointError) where another was expected, or an
+  error raised deep inside numpy (e.g. ``matmul: ... mismatch``);
+* ``hang``            -- no answer within ``--timeout`` seconds;
+* ``RuntimeWarning``  -- numpy RuntimeWarnings escaped (whatever else
+  happened, unless it crashed).
 
 Usage::
 
-    python benchmarks/reliability_vs_sklearn.py
+    python benchmarks/reliability_vs_sklearn.py            # every case
+    python benchmarks/reliability_vs_sklearn.py --summary  # counts only
+    python benchmarks/reliability_vs_sklearn.py --markdown # README table
 """
 
+import argparse
 import re
 import sys
+import threading
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -34,82 +48,199 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(_ROOT), str(_ROOT / "tests")]
 
-from test_reliability import CASES, OURS, run_case  # noqa: E402
+import test_reliability as round1  # noqa: E402
+import test_reliability2_runner as runner2  # noqa: E402
+from test_reliability2 import CASES as CASES2  # noqa: E402
 
 # messages of errors raised deep inside numpy rather than by a check
-_NUMPY_INTERNALS = r"matmul: |operands could not be broadcast|cannot be interpreted as"
+_NUMPY_INTERNALS = (
+    r"matmul: |operands could not be broadcast|cannot be interpreted as|"
+    r"setting an array element with a sequence|cannot reshape array|"
+    r"not aligned|non-broadcastable output"
+)
 
+OURS = {"clf": round1.BackpropMLPClassifier, "reg": round1.BackpropMLPRegressor}
 SKLEARN = {"clf": MLPClassifier, "reg": MLPRegressor}
+
+CLASSES = [
+    "clear error",
+    "other error",
+    "sensible",
+    "silent wrong",
+    "internal crash",
+    "hang",
+    "RuntimeWarning",
+]
 
 
 def _non_finite(est, result):
-    arrays = list(getattr(est, "coefs_", [])) + list(getattr(est, "intercepts_", []))
-    if result is not None and isinstance(result, np.ndarray) and result.size:
-        if result.dtype.kind in "fc":
-            arrays.append(result)
-    return any(not np.isfinite(a).all() for a in arrays)
+    arrays = list(getattr(est, "coefs_", []) or []) + list(
+        getattr(est, "intercepts_", []) or []
+    )
+    if isinstance(result, np.ndarray) and result.size and result.dtype.kind in "fc":
+        arrays.append(result)
+    return any(not np.isfinite(np.asarray(a, dtype=float)).all() for a in arrays)
 
 
-def classify(case, classes):
-    """Outcome of ``case`` run on the estimators ``classes``."""
-    est, result, exc, rec = run_case(case, classes)
+def _error_class(exc, raises, match, sklearn):
+    if raises is not None and isinstance(exc, raises):
+        if re.search(_NUMPY_INTERNALS, str(exc)):
+            return "internal crash"
+        if match is not None and sklearn:
+            match = match.replace("BackpropMLP", "MLP")
+        if match is None or re.search(match, str(exc)):
+            return "clear error"
+        return "other error"
+    if isinstance(exc, runner2.INTERNAL) or re.search(_NUMPY_INTERNALS, str(exc)):
+        return "internal crash"
+    return "other error"
+
+
+def classify_round1(case, classes):
+    est, result, exc, rec = round1.run_case(case, classes)
     runtime = any(issubclass(w.category, RuntimeWarning) for w in rec)
     if exc is not None:
-        expected = case.raises or ValueError
-        msg = str(exc)
-        if not isinstance(exc, expected) or re.search(_NUMPY_INTERNALS, msg):
-            outcome = "crash"
-        elif case.match is None or re.search(
-            case.match if classes is OURS else case.match.replace("BackpropMLP", "MLP"),
-            msg,
-        ):
-            outcome = "clear error"
-        else:
-            outcome = "other wording"
-        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:60]}"
+        outcome = _error_class(exc, case.raises or ValueError, case.match,
+                               classes is SKLEARN)
+        if case.raises is None and outcome == "clear error":
+            outcome = "other error"  # refused where a behaviour is documented
+    elif _non_finite(est, result) or case.raises is not None:
+        outcome = "silent wrong"
     else:
-        detail = ""
-        if _non_finite(est, result):
-            outcome = "NaN model"
-        elif case.raises is not None:
-            outcome = "silent"
-        else:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    case.check(est, result)
-                outcome = "ok"
-            except AssertionError:
-                outcome = "differs"
-    if runtime and outcome not in ("NaN model", "crash"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                case.check(est, result)
+            outcome = "sensible"
+        except Exception:  # noqa: BLE001
+            outcome = "silent wrong"
+    if runtime and outcome != "internal crash":
         outcome = "RuntimeWarning"
-    return outcome, detail
+    return outcome, exc
 
 
-def main():
+def classify_round2(case, classes):
+    out = runner2.run_case(case, classes)
+    runtime = any(issubclass(w.category, RuntimeWarning) for w in out.warnings)
+    if out.exc is not None:
+        outcome = _error_class(out.exc, case.raises, case.match, classes is SKLEARN)
+        if case.raises is None and outcome == "clear error":
+            outcome = "other error"
+    elif case.raises is not None or out.mutated:
+        outcome = "silent wrong"
+    elif case.kind != "none" and _non_finite(out.est, out.result):
+        outcome = "silent wrong"
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if case.check is not None:
+                    case.check(out.est, out.result, out.data)
+            outcome = "sensible"
+        except Exception:  # noqa: BLE001 - a failed check or a broken result
+            outcome = "silent wrong"
+    if runtime and outcome != "internal crash":
+        outcome = "RuntimeWarning"
+    return outcome, out.exc
+
+
+def with_timeout(fn, timeout):
+    """``fn()`` in a daemon thread; ``("hang", None)`` if it does not return."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - a crash of the harness
+            box["value"] = ("internal crash", exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return "hang", None
+    return box["value"]
+
+
+def _detail(exc):
+    if exc is None:
+        return ""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:60]}" if str(
+        exc
+    ) else type(exc).__name__
+
+
+def run(timeout):
     rows = []
-    totals = {"skbackprop": Counter(), "sklearn": Counter()}
-    for case in CASES:
-        ours, _ = classify(case, OURS)
-        totals["skbackprop"][ours] += 1
-        if case.extra:
-            theirs, detail = "n/a (extension)", ""
-        else:
-            theirs, detail = classify(case, SKLEARN)
-            totals["sklearn"][theirs] += 1
-        rows.append((case.id, ours, theirs, detail))
+    batteries = [
+        ("round 1", round1.CASES, classify_round1),
+        ("round 2", CASES2, classify_round2),
+    ]
+    for battery, cases, classify in batteries:
+        for case in cases:
+            ours, _ = with_timeout(lambda: classify(case, OURS), timeout)
+            if case.extra:
+                theirs, detail = "n/a (extension)", ""
+            else:
+                theirs, exc = with_timeout(lambda: classify(case, SKLEARN), timeout)
+                detail = _detail(exc)
+            rows.append((battery, case.id, ours, theirs, detail))
+    return rows
 
-    w = max(len(r[0]) for r in rows)
-    print(f"{'case':<{w}}  {'skbackprop':<15}  {'sklearn':<16}  sklearn detail")
-    print("-" * (w + 80))
-    for cid, ours, theirs, detail in rows:
-        print(f"{cid:<{w}}  {ours:<15}  {theirs:<16}  {detail}")
+
+def print_rows(rows):
+    w = max(len(r[1]) for r in rows)
+    print(f"{'battery':<8}  {'case':<{w}}  {'skbackprop':<15}  {'sklearn':<16}  "
+          "sklearn detail")
+    print("-" * (w + 100))
+    for battery, cid, ours, theirs, detail in rows:
+        print(f"{battery:<8}  {cid:<{w}}  {ours:<15}  {theirs:<16}  {detail}")
     print()
-    n_common = sum(not c.extra for c in CASES)
-    print(f"{len(CASES)} cases ({n_common} also run on sklearn)")
-    for lib, counter in totals.items():
-        summary = ", ".join(f"{k}: {v}" for k, v in counter.most_common())
-        print(f"{lib:>10}: {summary}")
+
+
+def print_summary(rows, markdown):
+    """Counts per outcome class: skbackprop on every case, skbackprop on the
+    cases also run on sklearn, and sklearn, per battery and in total."""
+    columns = []
+    for battery in ("round 1", "round 2", None):
+        sel = [r for r in rows if battery is None or r[0] == battery]
+        common = [r for r in sel if r[3] != "n/a (extension)"]
+        name = battery or "both"
+        columns += [
+            (f"{name}: skbackprop, all ({len(sel)})", Counter(r[2] for r in sel)),
+            (f"{name}: skbackprop, common ({len(common)})",
+             Counter(r[2] for r in common)),
+            (f"{name}: sklearn ({len(common)})", Counter(r[3] for r in common)),
+        ]
+    if markdown:
+        print("| outcome | " + " | ".join(h for h, _ in columns) + " |")
+        print("|:---|" + "---:|" * len(columns))
+        for cls in CLASSES:
+            print(f"| {cls} | " + " | ".join(str(c[cls]) for _, c in columns) + " |")
+    else:
+        for h, counter in columns:
+            summary = ", ".join(f"{cls}: {counter[cls]}" for cls in CLASSES
+                                if counter[cls])
+            print(f"{h:>36}  {summary}")
+    print()
+    n_common = sum(r[3] != "n/a (extension)" for r in rows)
+    print(f"{len(rows)} cases; {n_common} also run on sklearn (the others "
+          "exercise skbackprop extensions)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summary", action="store_true",
+                        help="only the counts, not every case")
+    parser.add_argument("--markdown", action="store_true",
+                        help="the counts as a markdown table")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds before a case counts as a hang")
+    args = parser.parse_args(argv)
+    rows = run(args.timeout)
+    if not args.summary and not args.markdown:
+        print_rows(rows)
+    print_summary(rows, args.markdown)
 
 
 if __name__ == "__main__":
