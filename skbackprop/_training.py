@@ -16,7 +16,9 @@ model left behind is wholly the previous epoch's.
 """
 
 import copy
+import os
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -27,6 +29,7 @@ from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
 
 __all__ = [
     "STOCHASTIC_SOLVERS",
+    "blas_threads",
     "fit_lbfgs",
     "fit_stochastic",
     "restore_state",
@@ -44,6 +47,83 @@ _EPOCH_STATE = (
     "n_iter_", "t_", "loss_", "loss_curve_", "best_loss_",
     "_no_improvement_count", "validation_scores_", "best_validation_score_",
 )
+
+
+# ----------------------------------------------------------------------
+# BLAS threads
+LBFGS_THREADED_FLOPS = 8e6
+"""Smallest full-batch forward pass (in flops) for which L-BFGS keeps
+numpy's BLAS threads; below it, one thread is faster."""
+
+_blas_libraries = None  # (numpy's BLAS, the others), found once
+
+
+def _find_blas_libraries():
+    """numpy's BLAS thread pools and the others (scipy's, say).
+
+    With wheels, numpy and scipy each load their own OpenBLAS; a library
+    under a folder named like numpy's is numpy's.  When none is (one BLAS
+    shared by all, as with conda), every library counts as numpy's.
+    """
+    global _blas_libraries
+    if _blas_libraries is None:
+        from threadpoolctl import ThreadpoolController
+
+        blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        ours = [lib for lib in blas if "numpy" in os.path.dirname(lib.filepath)]
+        others = [lib for lib in blas if lib not in ours]
+        _blas_libraries = (ours or others, others if ours else [])
+    return _blas_libraries
+
+
+def _thread_plan(solver, forward_flops):
+    """``(threads for numpy's BLAS, threads for the others, explicit)``;
+    None keeps the current setting; ``explicit`` allows raising it.
+
+    The stochastic solvers use numpy's BLAS alone, whose threads pay off
+    from small batches on.  L-BFGS alternates numpy's products with scipy's
+    own BLAS calls, and two pools of spinning threads starve each other on
+    a few cores: scipy's pool gets one thread, and numpy's too when the
+    products are small.  ``SKBACKPROP_BLAS_THREADS`` overrides: ``off``
+    leaves every pool alone, an integer sets every pool to it.
+    """
+    setting = os.environ.get("SKBACKPROP_BLAS_THREADS", "auto").strip().lower()
+    if setting == "off":
+        return None, None, False
+    if setting not in ("", "auto"):
+        try:
+            n = max(int(setting), 1)
+        except ValueError:
+            raise ValueError(
+                "SKBACKPROP_BLAS_THREADS must be 'auto', 'off' or a number of "
+                f"threads, got {setting!r}."
+            ) from None
+        return n, n, True
+    if solver != "lbfgs":
+        return None, 1, False
+    return (1 if forward_flops < LBFGS_THREADED_FLOPS else None), 1, False
+
+
+@contextmanager
+def blas_threads(solver, layer_units, n_rows):
+    """Set the BLAS thread pools for a fit (see :func:`_thread_plan`) and
+    restore the caller's settings afterwards.  Only lowers thread counts,
+    unless ``SKBACKPROP_BLAS_THREADS`` asks for more."""
+    flops = 2.0 * n_rows * sum(a * b for a, b in zip(layer_units, layer_units[1:]))
+    n_ours, n_others, explicit = _thread_plan(solver, flops)
+    ours, others = _find_blas_libraries()
+    changes = [(lib, n_ours) for lib in ours] + [(lib, n_others) for lib in others]
+    saved = [(lib, lib.get_num_threads()) for lib, n in changes if n is not None]
+    try:
+        for (lib, n), (_, current) in zip(
+            [c for c in changes if c[1] is not None], saved
+        ):
+            if n < current or explicit:
+                lib.set_num_threads(n)
+        yield
+    finally:
+        for lib, n in saved:
+            lib.set_num_threads(n)
 
 
 # ----------------------------------------------------------------------
@@ -307,7 +387,7 @@ class _EpochRun:
         self.est, self.network, self.flat = est, network, flat
         self.trainer, self.optimizer = trainer, trainer.optimizer
         X, Y, sw = train
-        self.train = (trainer.prepare(X), Y, sw)
+        self.train = (trainer.prepare(X, est.shuffle), Y, sw)
         self.validation, self.tasks = validation, tasks
         self.best = None  # the best epoch's weights (early stopping)
 

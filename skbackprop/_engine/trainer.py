@@ -48,15 +48,20 @@ class Trainer:
         # the gradient: written by each backward pass, consumed by the step
         self.grad = np.empty(network.n_params, dtype=network.dtype)
 
-    def prepare(self, X):
+    def prepare(self, X, shuffled):
         """``X`` in the form whose rows :meth:`epoch` gathers cheaply.
 
-        A CSC matrix becomes CSR once (a batch is a row subset: cheap in
-        CSR, a pass over every entry of a CSC matrix); the caller's matrix
-        is untouched.
+        Shuffled batches gather rows: a CSC matrix becomes CSR, and a dense
+        array that is not C-ordered (pandas gives Fortran-ordered arrays) a
+        C-ordered copy, once -- gathering a row of a Fortran-ordered array
+        touches every column's memory, every batch.  Unshuffled batches are
+        slices, which BLAS reads in either order.  The caller's data is
+        untouched.
         """
-        if is_sparse(X) and X.format != "csr":
-            return X.tocsr()
+        if is_sparse(X):
+            return X.tocsr() if X.format != "csr" else X
+        if shuffled and not X.flags.c_contiguous:
+            return np.ascontiguousarray(X)
         return X
 
     def step(self, params, X, Y, sample_weight, l2):
