@@ -369,7 +369,10 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     train, validation = validation_split(est, X, Y, sw, random_state)
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(est, n_samples)
-    trainer = make_trainer(network, optimizer, batch_size)
+    epochs = 1 if incremental else est.max_iter
+    trainer = make_trainer(
+        network, optimizer, batch_size, epochs * -(-n_samples // batch_size)
+    )
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
     run.batch_size = batch_size

@@ -13,10 +13,10 @@ import os
 
 import numpy as np
 
-from .kernels import select_kernels
+from .kernels import ACTIVATION_CODES, LOSS_CODES, select_kernels, tiny_epoch_loop
 from .network import is_sparse
 
-__all__ = ["Trainer", "make_trainer"]
+__all__ = ["TinyTrainer", "Trainer", "make_trainer"]
 
 DEBUG_POISON = os.environ.get("SKBACKPROP_DEBUG_BUFFERS", "0") == "1"
 """Poison the workspace before every batch (see :class:`.network.Workspace`);
@@ -156,7 +156,92 @@ class Trainer:
         return fun
 
 
-def make_trainer(network, optimizer, capacity):
-    """The :class:`Trainer` for ``network``, with kernels chosen for it
-    (and the workspace poisoned in debug mode, :data:`DEBUG_POISON`)."""
+class TinyTrainer(Trainer):
+    """A :class:`Trainer` whose epochs run as one compiled loop.
+
+    For tiny networks numpy's per-call overhead is nearly all of a batch's
+    time; :func:`._numba_small.tiny_epoch` runs a whole epoch in one call,
+    with the same formulas (its sums in another order: results agree to
+    rounding, not bit for bit).  Single steps and the L-BFGS objective are
+    the numpy ones; sparse input falls back to the numpy epoch.  Its
+    buffers (``acts``, ``deltas``, ``zs``: every layer's rows, one flat
+    array each) follow the rules of :class:`.network.Workspace`.
+    """
+
+    def __init__(self, network, optimizer, capacity, loop, poison=False):
+        super().__init__(network, optimizer, capacity, poison=poison)
+        self.loop = loop
+        units = network.layer_units
+        # layer k's rows start at a_off[k] in the flat buffers (k = 1..L)
+        a_off = [0] + [capacity * sum(units[1:k]) for k in range(1, len(units))]
+        self.layout = np.array([
+            units,
+            [sl.start for sl in network.coef_slices] + [0],
+            [sl.start for sl in network.intercept_slices] + [0],
+            a_off,
+        ], dtype=np.int64)
+        size = capacity * sum(units[1:])
+        self.acts, self.deltas, self.zs = (
+            np.zeros(size, network.dtype) for _ in range(3)
+        )
+        self.codes = np.array(
+            [ACTIVATION_CODES[a.name] for a in network.layer_activations[1:]],
+            dtype=np.int64,
+        )
+        finfo = np.finfo(network.dtype)
+        self.consts = np.array([
+            LOSS_CODES[network.loss.name], finfo.eps, finfo.tiny,
+            np.log(finfo.max) - 1.0,
+        ])
+
+    def prepare(self, X, shuffled):
+        if is_sparse(X):
+            return super().prepare(X, shuffled)
+        return np.ascontiguousarray(X)  # one memory layout: one compilation
+
+    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2):
+        if is_sparse(X):
+            return super().epoch(params, X, Y, sample_weight, order, batch_size, l2)
+        opt = self.optimizer
+        adam = hasattr(opt, "beta_1")
+        hyper = np.array([
+            opt.learning_rate, getattr(opt, "momentum", 0.0),
+            float(getattr(opt, "nesterov", False)), getattr(opt, "beta_1", 0.0),
+            getattr(opt, "beta_2", 0.0), getattr(opt, "epsilon", 0.0),
+            opt.learning_rate_init, getattr(opt, "t", 0),
+        ])
+        state = (opt.m, opt.v) if adam else (opt.velocity, opt.velocity)
+        weighted = sample_weight is not None
+        total = self.loop(
+            X, self._targets(Y, params.dtype),
+            sample_weight if weighted else params[:1], weighted,
+            np.arange(X.shape[0]) if order is None else order, batch_size,
+            params, self.grad, self.layout, self.codes, self.acts, self.deltas,
+            self.zs, self.consts, self.network.n_coef, float(l2), adam, *state,
+            hyper, self.workspace.poison,
+        )
+        opt.learning_rate = float(hyper[0])
+        if adam:
+            opt.t = int(hyper[7])
+        return float(total)
+
+    def _targets(self, Y, dtype):
+        """``Y`` in the parameters' dtype (one compilation per dtype),
+        converted once per fit."""
+        if getattr(self, "_Y_source", None) is not Y:
+            self._Y_source, self._Y = Y, np.ascontiguousarray(Y, dtype=dtype)
+        return self._Y
+
+
+def make_trainer(network, optimizer, capacity, planned_batches=0):
+    """The trainer for ``network``, with kernels chosen for it: a
+    :class:`TinyTrainer` for a tiny network trained long enough
+    (``planned_batches``, see :func:`.kernels.tiny_epoch_loop`), a
+    :class:`Trainer` otherwise; its workspace poisoned in debug mode
+    (:data:`DEBUG_POISON`)."""
+    loop = None
+    if optimizer is not None:
+        loop = tiny_epoch_loop(network, capacity, planned_batches)
+    if loop is not None:
+        return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)
     return Trainer(network, optimizer, capacity, poison=DEBUG_POISON)
