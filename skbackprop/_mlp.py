@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
-from ._docstrings import SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
+from ._docstrings import ALPHA_SCALING_DOC, SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
 from ._engine import ACTIVATIONS, Network, get_loss, optimizer_from_state
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
@@ -82,6 +82,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "alpha_scaling": [StrOptions({"dataset", "batch"})],
     }
 
     # ------------------------------------------------------------------
@@ -264,10 +265,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             else:
                 training.fit_lbfgs(self, network, flat, X, Y, sw, tasks)
         if not np.isfinite(flat).all():  # pragma: no cover - guarded above
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
+            raise ValueError(training.SKLEARN_NON_FINITE)
         tasks.end_fit()
         return self
 
@@ -397,7 +395,9 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         weights multiply ``sample_weight``.  'balanced' is not available in
         ``partial_fit`` (compute the weights from all the data and pass a
         dict).  An extension over scikit-learn.
-
+"""
+        + ALPHA_SCALING_DOC
+        + """
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -458,6 +458,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
+        alpha_scaling="dataset",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -483,6 +484,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.class_weight = class_weight
+        self.alpha_scaling = alpha_scaling
 
     @property
     def loss(self):
@@ -697,6 +699,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         (scikit-learn also averages the squared error over outputs, which its
         gradient does not)."""
         + SHARED_PARAMS_DOC
+        + ALPHA_SCALING_DOC
         + """
     Attributes
     ----------"""
@@ -751,6 +754,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        alpha_scaling="dataset",
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -776,6 +780,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.alpha_scaling = alpha_scaling
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

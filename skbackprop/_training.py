@@ -17,7 +17,6 @@ model left behind is wholly the previous epoch's.
 
 import copy
 import os
-import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -26,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
+from ._warnings import warn
 
 __all__ = [
     "STOCHASTIC_SOLVERS",
@@ -178,7 +178,9 @@ class EpochCheckpoint:
 def regularization(alpha, sample_weight, n_samples):
     """L2 strength ``lambda = alpha / S`` with ``S`` the total sample
     weight of the training data (``n_samples`` when unweighted); returns
-    ``(lambda, S)``."""
+    ``(lambda, S)``.  (With ``alpha_scaling="batch"`` each mini-batch uses
+    ``alpha / S_b`` instead, as scikit-learn; L-BFGS's one batch is the
+    data, so both agree there.)"""
     total = n_samples if sample_weight is None else float(sample_weight.sum())
     return float(alpha) / total, total
 
@@ -247,9 +249,10 @@ def batch_size_for(est, n_samples):
     if est.batch_size == "auto":
         return min(200, n_samples)
     if est.batch_size > n_samples:
-        warnings.warn(
+        warn(
             "Got `batch_size` less than 1 or larger than "
-            "sample size. It is going to be clipped"
+            "sample size. It is going to be clipped",
+            module=__name__,
         )
     return int(np.clip(est.batch_size, 1, n_samples))
 
@@ -285,6 +288,14 @@ def reconstruction_attributes(network, flat):
     return attributes
 
 
+SKLEARN_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+"""scikit-learn's message for a fit gone non-finite; ours continue it, so
+code that matches scikit-learn's message keeps working."""
+
+
 def diverged(est, first_epoch):
     """Report a non-finite loss: an error on the first epoch of a model,
     a ConvergenceWarning (and a stop) later."""
@@ -294,10 +305,11 @@ def diverged(est, first_epoch):
         f"learning_rate_init={est.learning_rate_init} may be too large."
     )
     if first_epoch:
-        raise ValueError(msg)
-    warnings.warn(
+        raise ValueError(f"{SKLEARN_NON_FINITE} {msg}")
+    warn(
         msg + " Stopping; the weights of the last finite epoch are kept.",
         ConvergenceWarning,
+        module=__name__,
     )
 
 
@@ -351,10 +363,11 @@ def stalled(est, optimizer):
 
 
 def warn_max_iter(est):
-    warnings.warn(
+    warn(
         "Stochastic Optimizer: Maximum iterations (%d) reached and the "
         "optimization hasn't converged yet." % est.max_iter,
         ConvergenceWarning,
+        module=__name__,
     )
 
 
@@ -377,6 +390,9 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
     run.batch_size = batch_size
     run.l2, run.total_weight = regularization(est.alpha, train[2], n_samples)
+    run.per_batch = est.alpha_scaling == "batch"
+    if run.per_batch:
+        run.l2 = float(est.alpha)
     # as in sklearn, n_iter_ counts the epochs of this call (t_ and
     # loss_curve_ accumulate across partial_fit calls and warm starts)
     est.n_iter_ = 0
@@ -409,9 +425,10 @@ class _EpochRun:
             if checkpoint is not None:
                 checkpoint.restore(est, self.flat, self.optimizer)
             self.tasks.end(empty=True)
-            warnings.warn(
+            warn(
                 "Training interrupted by user; the weights of the last "
-                "completed epoch are kept."
+                "completed epoch are kept.",
+                module=__name__,
             )
         if self.best is not None:
             self.flat[...] = self.best
@@ -421,7 +438,8 @@ class _EpochRun:
         est, flat = self.est, self.flat
         X, Y, sw = self.train
         weighted = self.trainer.epoch(
-            flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2
+            flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2,
+            self.per_batch,
         )
         loss = weighted / self.total_weight
         if not (np.isfinite(loss) and np.isfinite(flat).all()):
@@ -468,8 +486,9 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
     if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
         flat[...] = x0
         raise ValueError(
-            "L-BFGS could not find a finite loss. The input data may contain"
-            " very large values; scale it, e.g. with StandardScaler."
+            f"{SKLEARN_NON_FINITE} L-BFGS could not find a finite loss. The "
+            "input data may contain very large values; scale it, e.g. with "
+            "StandardScaler."
         )
     flat[...] = res.x
     _lbfgs_attributes(est, res, stop_requested)
@@ -484,11 +503,12 @@ def _lbfgs_attributes(est, res, stop_requested):
         message = res.message
         if isinstance(message, bytes):  # pragma: no cover - old scipy
             message = message.decode("latin1")
-        warnings.warn(
+        warn(
             f"lbfgs failed to converge after {res.nit} iteration(s) "
             f"(status={res.status}):\n{message}\n\n"
             "Increase the number of iterations (max_iter) or the number of "
             f"function evaluations (max_fun={est.max_fun}) to improve the "
             "convergence, or scale the data, e.g. with StandardScaler.",
             ConvergenceWarning,
+            module=__name__,
         )

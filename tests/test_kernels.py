@@ -243,7 +243,7 @@ def test_compiled_tiny_epoch_equals_numpy_step_to_rounding(
 
 @pytest.mark.parametrize("make", [
     lambda: BackpropMLPClassifier(hidden_layer_sizes=(4, 3), batch_size=16,
-                                  alpha=1e-3),
+                                  alpha=1e-3, alpha_scaling="batch"),
     lambda: BackpropMLPClassifier(hidden_layer_sizes=(5,), solver="sgd",
                                   activation="tanh", batch_size=20,
                                   learning_rate_init=0.1, shuffle=False),

@@ -239,13 +239,14 @@ def _sgd(params, grad, velocity, n_coef, l2, hyper):
 
 @_jit
 def tiny_epoch(X, Y, sw, weighted, order, batch_size, params, grad, layout,
-               codes, acts, deltas, zs, consts, n_coef, l2, adam, state1,
-               state2, hyper, poison):
+               codes, acts, deltas, zs, consts, n_coef, l2, per_batch, adam,
+               state1, state2, hyper, poison):
     """One epoch; returns ``sum_b loss_b * w_b`` as
     :meth:`.trainer.Trainer.epoch` does.
 
     ``layout`` stacks ``units``, ``w_off``, ``b_off`` and ``a_off`` (rows of
-    length L + 1); ``consts``: loss code, eps, tiny, exp cap.  ``poison``
+    length L + 1); ``consts``: loss code, eps, tiny, exp cap.  With
+    ``per_batch`` the L2 strength of a batch is ``l2 / w_b``.  ``poison``
     fills the buffers with NaN before each batch (the workspace's debug
     mode).
     """
@@ -269,12 +270,13 @@ def tiny_epoch(X, Y, sw, weighted, order, batch_size, params, grad, layout,
         loss = _loss_and_delta(acts, a_off[n_layers], Y, rows, sw, weighted,
                                units[n_layers], loss_code, consts[1],
                                consts[2], weight)
-        loss += _penalty(params, n_coef, l2)
+        l2_b = l2 / weight if per_batch else l2
+        loss += _penalty(params, n_coef, l2_b)
         _backward(X, rows, params, grad, units, w_off, b_off, codes, acts,
                   a_off, deltas, zs)
         if adam:
-            _adam(params, grad, state1, state2, n_coef, l2, hyper)
+            _adam(params, grad, state1, state2, n_coef, l2_b, hyper)
         else:
-            _sgd(params, grad, state1, n_coef, l2, hyper)
+            _sgd(params, grad, state1, n_coef, l2_b, hyper)
         total += loss * weight
     return total

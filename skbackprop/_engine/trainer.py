@@ -80,7 +80,8 @@ class Trainer:
         )
         return loss
 
-    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2):
+    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
+              per_batch=False):
         """One pass over the rows in batches of ``batch_size``.
 
         Parameters
@@ -93,6 +94,9 @@ class Trainer:
             The rows in the order they are visited (None: as stored).
         batch_size : int
         l2 : float
+            The L2 strength; with ``per_batch``, ``alpha``, and each batch's
+            strength is ``alpha / w_b`` (scikit-learn's scaling).
+        per_batch : bool, default=False
 
         Returns
         -------
@@ -109,8 +113,9 @@ class Trainer:
             if self.workspace.poison:
                 self.workspace.poison_all()
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, order, start, stop)
-            loss = self.step(params, X_b, Y_b, sw_b, l2)
-            total += loss * (stop - start if sw_b is None else float(sw_b.sum()))
+            weight = stop - start if sw_b is None else float(sw_b.sum())
+            loss = self.step(params, X_b, Y_b, sw_b, l2 / weight if per_batch else l2)
+            total += loss * weight
         return total
 
     def _batch(self, X, Y, sample_weight, order, start, stop):
@@ -199,9 +204,12 @@ class TinyTrainer(Trainer):
             return super().prepare(X, shuffled)
         return np.ascontiguousarray(X)  # one memory layout: one compilation
 
-    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2):
+    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
+              per_batch=False):
         if is_sparse(X):
-            return super().epoch(params, X, Y, sample_weight, order, batch_size, l2)
+            return super().epoch(
+                params, X, Y, sample_weight, order, batch_size, l2, per_batch
+            )
         opt = self.optimizer
         adam = hasattr(opt, "beta_1")
         hyper = np.array([
@@ -217,8 +225,8 @@ class TinyTrainer(Trainer):
             sample_weight if weighted else params[:1], weighted,
             np.arange(X.shape[0]) if order is None else order, batch_size,
             params, self.grad, self.layout, self.codes, self.acts, self.deltas,
-            self.zs, self.consts, self.network.n_coef, float(l2), adam, *state,
-            hyper, self.workspace.poison,
+            self.zs, self.consts, self.network.n_coef, float(l2), per_batch,
+            adam, *state, hyper, self.workspace.poison,
         )
         opt.learning_rate = float(hyper[0])
         if adam:
