@@ -6,6 +6,7 @@ live in :mod:`skbackprop._training`; the mathematics in
 :mod:`skbackprop._engine`.
 """
 
+import copy
 import functools
 from numbers import Integral, Real
 
@@ -30,12 +31,18 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _array_api as array_api
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import ALPHA_SCALING_DOC, SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
-from ._engine import ACTIVATIONS, Network, get_loss, optimizer_from_state
+from ._engine import ACTIVATIONS, Network, get_loss, optimizer_from_state, xp_predict
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
+
+
+def _all_finite(array):
+    ns = array_api.namespace_of(array)
+    return np.isfinite(array).all() if ns is None else ns.all_finite(array)
 
 
 @functools.lru_cache(maxsize=64)
@@ -108,7 +115,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
                 c.shape[1] for c in self.coefs_
             ]
         if dtype is None:
-            dtype = self.coefs_[0].dtype
+            dtype = array_api.host_dtype(self.coefs_[0])
         loss = get_loss(out_activation=self.out_activation_)
         return Network(layer_units, self.activation, loss.name, dtype)
 
@@ -143,16 +150,22 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         """``(X, Y, sample_weight)`` as the engine takes them: float X, the
         encoded targets ``Y`` (2-D), the combined sample and class weights
         (None when all are one)."""
+        ns = array_api.namespace_of(X)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-            y_numeric=not is_classifier(self), dtype=(np.float64, np.float32),
+            y_numeric=not is_classifier(self), dtype=array_api.float_dtypes(ns),
             reset=reset,
         )
+        # targets and weights are checked and encoded on the host; device
+        # arrays get the encoded result, once
+        y, sample_weight = array_api.to_host(y), array_api.to_host(sample_weight)
+        dtype = array_api.host_dtype(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = self._encode_targets(y, X.dtype, incremental)
-        sw = self._check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        return X, Y, self._weight_classes(y, sw, X.dtype, incremental)
+        Y = self._encode_targets(y, dtype, incremental)
+        sw = self._check_sample_weight(sample_weight, X.shape[0], dtype)
+        sw = self._weight_classes(y, sw, dtype, incremental)
+        return X, array_api.from_host(ns, Y, X.dtype), array_api.from_host(ns, sw)
 
     def _weight_classes(self, y, sw, dtype, incremental):
         """The sample weights times the class weights (classifier only)."""
@@ -186,7 +199,8 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
     def _pack_current(self, network):
         """Copy ``coefs_``/``intercepts_`` (possibly set by the user) into a
         fresh flat buffer, checking they match the architecture."""
-        coefs, intercepts = list(self.coefs_), list(self.intercepts_)
+        coefs = [array_api.to_host(c) for c in self.coefs_]
+        intercepts = [array_api.to_host(b) for b in self.intercepts_]
         expected = network.coef_shapes
         got = [np.shape(c) for c in coefs]
         got_b = [np.shape(b) for b in intercepts]
@@ -203,12 +217,25 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
     # persistence: the pickled state holds only strings, numbers and arrays
     # (no engine objects), so ``skops.io.load`` needs to trust nothing but
     # the estimator class itself.
+    # A model fitted on another namespace's arrays is stored as numpy (it
+    # loads anywhere); a deep copy keeps its arrays where they are.
     def __getstate__(self):
         state = super().__getstate__()
         opt = state.get("_optimizer")
         if opt is not None and not isinstance(opt, dict):
             state = dict(state, _optimizer=opt.get_state())
-        return state
+        return array_api.host_state(state)
+
+    def __deepcopy__(self, memo):
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        vars(twin).update(copy.deepcopy(vars(self), memo))
+        return twin
+
+    @property
+    def _first_coef(self):
+        """``coefs_[0]``: the array whose namespace the fit used."""
+        return self.coefs_[0]
 
     def __setstate__(self, state):
         opt = state.get("_optimizer")
@@ -250,21 +277,26 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         # one stream for the initial weights, then the split and shuffles
         random_state = check_random_state(self.random_state)
         network, flat = self._parameters(X, Y, hidden, first_pass, random_state)
+        ns = array_api.namespace_of(X)
+        if ns is not None:  # the fit runs on X's device
+            flat = ns.asarray(flat, dtype=X.dtype)
+            self.coefs_, self.intercepts_ = self._device_views(ns, network, flat)
         # the targets are decoded only if a callback asks for them
         tasks = FitTasks(
             self, X, lambda: self._decode(Y),
             None if sample_weight is None else {"sample_weight": sw},
         )
         tasks.begin_fit()
-        threads = training.blas_threads(self.solver, network.layer_units, len(Y))
+        threads = training.blas_threads(self.solver, network.layer_units, Y.shape[0])
         with np.errstate(all="ignore"), threads:
             if self.solver in training.STOCHASTIC_SOLVERS:
                 training.fit_stochastic(
-                    self, network, flat, X, Y, sw, incremental, random_state, tasks
+                    self, network, flat, X, Y, sw, incremental, random_state, tasks,
+                    ns,
                 )
             else:
-                training.fit_lbfgs(self, network, flat, X, Y, sw, tasks)
-        if not np.isfinite(flat).all():  # pragma: no cover - guarded above
+                training.fit_lbfgs(self, network, flat, X, Y, sw, tasks, ns)
+        if not np.isfinite(array_api.to_host(flat)).all():  # pragma: no cover
             raise ValueError(training.SKLEARN_NON_FINITE)
         tasks.end_fit()
         return self
@@ -275,17 +307,27 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         the current ones otherwise (the old arrays stay intact for the
         restore after a failed fit)."""
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        dtype = array_api.host_dtype(X)
         if first_pass:
-            return self._initialize(Y, layer_units, X.dtype, random_state)
+            return self._initialize(Y, layer_units, dtype, random_state)
         if Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
                 f"{self.n_outputs_}; use warm_start=False to train a new network."
             )
-        network = self._network(layer_units, X.dtype)
+        network = self._network(layer_units, dtype)
         flat = self._pack_current(network)
         self.coefs_, self.intercepts_ = network.unpack(flat)
         return network, flat
+
+    @staticmethod
+    def _device_views(ns, network, flat):
+        """Per-layer views of a device buffer (the engine's layout)."""
+        coefs = [
+            ns.xp.reshape(flat[sl], shape)
+            for sl, shape in zip(network.coef_slices, network.coef_shapes)
+        ]
+        return coefs, [flat[sl] for sl in network.intercept_slices]
 
     # ------------------------------------------------------------------
     # public API shared by both estimators
@@ -318,29 +360,36 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             )
         return True
 
-    def _forward_pass_fast(self, X, check_input=True):
-        """Network output for X (no checks on the result)."""
+    def _forward_pass_fast(self, X, check_input=True, method="predict"):
+        """Network output for X (no checks on the result), in the namespace
+        and on the device of the fit."""
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
         if check_input:
-            X = self._validate_for_predict(X)
+            ns = array_api.check_fitted_namespace(self, X, method)
+            X = self._validate_for_predict(X, ns)
+        else:
+            ns = array_api.namespace_of(self.coefs_[0])
         activation = self.activation
         network = _predict_network(
             tuple(self.coefs_[0].shape[:1]) + tuple(c.shape[1] for c in self.coefs_),
             activation if isinstance(activation, str) else tuple(activation),
-            self.out_activation_, self.coefs_[0].dtype,
+            self.out_activation_, array_api.host_dtype(self.coefs_[0]),
         )
+        if ns is not None:
+            return xp_predict(ns, network, self.coefs_, self.intercepts_, X)
         with np.errstate(all="ignore"):
             return network.predict(self.coefs_, self.intercepts_, X)
 
-    def _validate_for_predict(self, X):
+    def _validate_for_predict(self, X, ns):
         """``validate_data(reset=False)``, with a shortcut for the common
         case of a serving loop: a small float ndarray of the right width
         with finite values, from a model fitted without feature names.
         Every check sklearn makes still applies to it; only their cost goes
         (it dominates the prediction of a few rows)."""
-        if not hasattr(self, "coefs_"):
-            check_is_fitted(self)
         if (
             type(X) is np.ndarray
+            and ns is None
             and X.ndim == 2
             and 0 < X.shape[0] <= 64
             and X.shape[1] == self.n_features_in_
@@ -351,12 +400,12 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             return X
         return validate_data(
             self, X, accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32), reset=False,
+            dtype=array_api.float_dtypes(ns), reset=False,
         )
 
-    def _checked_output(self, X):
-        out = self._forward_pass_fast(X)
-        if not np.isfinite(out).all():
+    def _checked_output(self, X, method="predict"):
+        out = self._forward_pass_fast(X, method=method)
+        if not _all_finite(out):
             raise ValueError(
                 "The network's output is not finite for some samples: the "
                 "input probably contains values too large for the model "
@@ -366,13 +415,14 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         y_pred = self._forward_pass_fast(X, check_input=False)
-        if not np.isfinite(y_pred).all():
+        if not _all_finite(y_pred):
             return np.nan
         return score_function(y, self._decode(y_pred), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
 
@@ -553,7 +603,9 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return sw
 
     def _decode(self, Y):
-        """Binarized targets or network outputs back to labels."""
+        """Binarized targets or network outputs back to labels (on the
+        host: labels may be strings)."""
+        Y = array_api.to_host(Y)
         if Y.shape[1] == 1:
             Y = Y.ravel()
         return self._label_binarizer.inverse_transform(Y)
@@ -574,7 +626,12 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        return self._decode(self._checked_output(X))
+        out = self._checked_output(X, "predict")
+        labels = self._decode(out)
+        ns = array_api.namespace_of(out)
+        if ns is not None and labels.dtype.kind in "biuf":
+            return ns.asarray(labels)  # where the input was
+        return labels
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -645,7 +702,10 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
             the model, where classes are ordered as they are in
             ``classes_``.  Equivalent to ``log(predict_proba(X))``.
         """
-        y_prob = self.predict_proba(X)
+        y_prob = self._proba(X, "predict_log_proba")
+        ns = array_api.namespace_of(y_prob)
+        if ns is not None:
+            return ns.xp.log(y_prob)
         with np.errstate(divide="ignore"):  # log(0) = -inf is the answer
             return np.log(y_prob, out=y_prob)
 
@@ -662,17 +722,22 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y_prob : ndarray of shape (n_samples, n_classes)
             The probability of each class, columns ordered as ``classes_``.
         """
-        y_pred = self._checked_output(X)
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        y_pred = self._checked_output(X, method)
+        ns = array_api.namespace_of(y_pred)
+        xp = np if ns is None else ns.xp
         if self.out_activation_ == "logistic":
             # the logistic saturates to exactly 0 or 1 beyond |z| ~ 37; keep
             # independent probabilities strictly inside (0, 1), as the loss
             # does, so they and their logarithms stay meaningful
-            eps = np.finfo(y_pred.dtype).eps
-            np.clip(y_pred, eps, 1 - eps, out=y_pred)
+            eps = float(xp.finfo(y_pred.dtype).eps)
+            y_pred = xp.clip(y_pred, eps, 1 - eps)
         if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
+            y_pred = xp.reshape(y_pred, (-1,))
         if y_pred.ndim == 1:
-            return np.vstack([1 - y_pred, y_pred]).T
+            return xp.stack([1 - y_pred, y_pred], axis=1)
         return y_pred
 
     def __sklearn_tags__(self):
@@ -795,7 +860,10 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
 
     def _decode(self, Y):
         """Targets or network outputs as ``predict`` returns them."""
-        return Y.ravel() if Y.shape[1] == 1 else Y
+        if Y.shape[1] != 1:
+            return Y
+        ns = array_api.namespace_of(Y)
+        return Y.ravel() if ns is None else ns.xp.reshape(Y, (-1,))
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)
@@ -813,7 +881,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        return self._decode(self._checked_output(X))
+        return self._decode(self._checked_output(X, "predict"))
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

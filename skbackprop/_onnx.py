@@ -12,6 +12,7 @@ package works without the extra.
 
 import numpy as np
 
+from ._array_api import to_host
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 
 __all__ = ["register_onnx_converters", "to_onnx"]
@@ -93,6 +94,7 @@ def _network_output(ops, model, x, dtype, opv):
     h = ops.OnnxCast(x, to=to, op_version=opv)
     last = len(model.coefs_) - 1
     for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        W, b = to_host(W), to_host(b)  # a model fitted on a GPU, say
         product = ops.OnnxMatMul(h, W.astype(dtype), op_version=opv)
         z = ops.OnnxAdd(product, b.astype(dtype).reshape(1, -1), op_version=opv)
         name = model.out_activation_ if k == last else model.activation

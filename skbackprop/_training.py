@@ -24,6 +24,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from ._array_api import host_dtype, to_host
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
 from ._warnings import warn
 
@@ -154,18 +155,18 @@ def restore_state(est, snapshot):
 class EpochCheckpoint:
     """The state an epoch changes, copied before it; see :meth:`restore`."""
 
-    def __init__(self, est, flat, optimizer):
-        self.flat = flat.copy()
-        self.optimizer = optimizer.copy_state()
+    def __init__(self, est, flat, trainer):
+        self.flat = trainer.copy(flat)
+        self.optimizer = trainer.optimizer.copy_state(trainer.copy)
         self.attributes = {
             k: copy.copy(getattr(est, k)) for k in _EPOCH_STATE if hasattr(est, k)
         }
 
-    def restore(self, est, flat, optimizer):
+    def restore(self, est, flat, trainer):
         """Weights, optimizer and counters back to the checkpoint (in place
         for ``flat``, whose views are the estimator's ``coefs_``)."""
         flat[...] = self.flat
-        optimizer.set_state(self.optimizer)
+        trainer.optimizer.set_state(self.optimizer)
         for k in _EPOCH_STATE:
             if k in self.attributes:
                 setattr(est, k, self.attributes[k])
@@ -181,7 +182,7 @@ def regularization(alpha, sample_weight, n_samples):
     ``(lambda, S)``.  (With ``alpha_scaling="batch"`` each mini-batch uses
     ``alpha / S_b`` instead, as scikit-learn; L-BFGS's one batch is the
     data, so both agree there.)"""
-    total = n_samples if sample_weight is None else float(sample_weight.sum())
+    total = n_samples if sample_weight is None else float(to_host(sample_weight).sum())
     return float(alpha) / total, total
 
 
@@ -203,7 +204,9 @@ def optimizer_for(est, flat, incremental):
     the parameters); every other fit starts a new one."""
     opt = getattr(est, "_optimizer", None)
     if not incremental or opt is None or not opt.fits(flat):
-        opt = est._optimizer = make_optimizer(est, flat.size, flat.dtype)
+        opt = est._optimizer = make_optimizer(
+            est, flat.shape[0], host_dtype(flat)
+        )
     return opt
 
 
@@ -278,11 +281,12 @@ class BatchPlan:
         return self.order
 
 
-def reconstruction_attributes(network, flat):
-    """For callbacks: the fitted attributes of ``flat`` (lazily)."""
+def reconstruction_attributes(trainer, flat):
+    """For callbacks: the fitted attributes of ``flat``, copied when a
+    callback asks for them (during its hook)."""
 
     def attributes():
-        coefs, intercepts = network.unpack(np.array(flat, copy=True))
+        coefs, intercepts = trainer.unpack(trainer.copy(flat))
         return {"coefs_": coefs, "intercepts_": intercepts}
 
     return attributes
@@ -373,9 +377,11 @@ def warn_max_iter(est):
 
 # ----------------------------------------------------------------------
 # the stochastic solvers
-def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, tasks):
+def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, tasks,
+                   ns=None):
     """Train ``flat`` (whose views are ``est.coefs_``/``intercepts_``) with
-    sgd or adam: all epochs of a fit, or one epoch of ``partial_fit``."""
+    sgd or adam: all epochs of a fit, or one epoch of ``partial_fit``; ``ns``
+    describes the arrays' namespace when they are not numpy's."""
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
     optimizer = optimizer_for(est, flat, incremental)
@@ -384,7 +390,7 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     batch_size = batch_size_for(est, n_samples)
     epochs = 1 if incremental else est.max_iter
     trainer = make_trainer(
-        network, optimizer, batch_size, epochs * -(-n_samples // batch_size)
+        network, optimizer, batch_size, epochs * -(-n_samples // batch_size), ns
     )
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
@@ -415,7 +421,7 @@ class _EpochRun:
         checkpoint = None
         try:
             for _ in range(est.max_iter):
-                checkpoint = EpochCheckpoint(est, self.flat, self.optimizer)
+                checkpoint = EpochCheckpoint(est, self.flat, self.trainer)
                 self.tasks.begin("epoch")
                 if self.one_epoch(checkpoint) or incremental:
                     break
@@ -423,7 +429,7 @@ class _EpochRun:
                     warn_max_iter(est)
         except KeyboardInterrupt:
             if checkpoint is not None:
-                checkpoint.restore(est, self.flat, self.optimizer)
+                checkpoint.restore(est, self.flat, self.trainer)
             self.tasks.end(empty=True)
             warn(
                 "Training interrupted by user; the weights of the last "
@@ -442,25 +448,27 @@ class _EpochRun:
             self.per_batch,
         )
         loss = weighted / self.total_weight
-        if not (np.isfinite(loss) and np.isfinite(flat).all()):
-            checkpoint.restore(est, flat, self.optimizer)
+        if not (np.isfinite(loss) and self.trainer.all_finite(flat)):
+            checkpoint.restore(est, flat, self.trainer)
             self.tasks.end(empty=True)
             diverged(est, first_epoch=est.t_ == 0)
             return True
         if record_epoch(est, loss, X.shape[0], self.validation) and est.early_stopping:
-            self.best = flat.copy()
+            self.best = self.trainer.copy(flat)
         self.optimizer.iteration_ends(est.t_)
-        stop_requested = self.tasks.end(reconstruction_attributes(self.network, flat))
+        stop_requested = self.tasks.end(reconstruction_attributes(self.trainer, flat))
         return stalled(est, self.optimizer) or stop_requested
 
 
 # ----------------------------------------------------------------------
 # L-BFGS
-def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
-    """Train ``flat`` with scipy's L-BFGS-B on the full batch."""
+def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
+    """Train ``flat`` with scipy's L-BFGS-B on the full batch (scipy works
+    on a float64 host copy of the parameters)."""
     n_samples = X.shape[0]
     l2, _ = regularization(est.alpha, sw, n_samples)
-    fun = make_trainer(network, None, n_samples).objective(flat, X, Y, sw, l2)
+    trainer = make_trainer(network, None, n_samples, ns=ns)
+    fun = trainer.objective(flat, X, Y, sw, l2)
     est.loss_curve_ = []
     stop_requested = False
 
@@ -470,27 +478,28 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
         if est.verbose:
             print("Iteration %d, loss = %.8f"
                   % (len(est.loss_curve_), est.loss_curve_[-1]))
-        x = intermediate_result.x.astype(flat.dtype)
-        stop_requested = tasks.end(reconstruction_attributes(network, x))
-        tasks.begin("lbfgs-iter", reconstruction_attributes(network, x))
+        x = trainer.copy(flat)
+        trainer.from_host(x, intermediate_result.x)
+        stop_requested = tasks.end(reconstruction_attributes(trainer, x))
+        tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, x))
         if stop_requested:
             raise StopIteration  # scipy >= 1.11 stops and returns x
 
-    x0 = flat.astype(np.float64)
-    tasks.begin("lbfgs-iter", reconstruction_attributes(network, flat.copy()))
+    x0 = trainer.to_host(flat)
+    tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, trainer.copy(flat)))
     res = minimize_lbfgs(
         fun, x0, max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol,
         callback=callback,
     )
     tasks.end(empty=True)  # the iteration opened last never ran
     if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
-        flat[...] = x0
+        trainer.from_host(flat, x0)
         raise ValueError(
             f"{SKLEARN_NON_FINITE} L-BFGS could not find a finite loss. The "
             "input data may contain very large values; scale it, e.g. with "
             "StandardScaler."
         )
-    flat[...] = res.x
+    trainer.from_host(flat, res.x)
     _lbfgs_attributes(est, res, stop_requested)
 
 

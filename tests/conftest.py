@@ -1,3 +1,10 @@
+import os
+
+# scipy reads this once, at its import: before numpy, scipy or sklearn load.
+# It lets scikit-learn's array API dispatch (and its array-API estimator
+# checks) run; scipy's own functions then dispatch on the input's namespace.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import importlib.util
 
 import numpy as np

@@ -9,6 +9,7 @@ Modules pair each forward computation with its derivative:
 - :mod:`.kernels` -- the array work of a step: numpy, or compiled loops;
 - :mod:`.trainer` -- what a fit asks of the engine (batch steps, epochs,
   the L-BFGS objective), behind which the kernels are chosen;
+- :mod:`.xp` -- the same on any array-API namespace (torch, CuPy, ...);
 - :mod:`.gradcheck` -- finite-difference verification.
 """
 
@@ -18,9 +19,11 @@ from .losses import LOSSES, get_loss
 from .network import Network, Workspace
 from .optimizers import SGD, Adam, minimize_lbfgs, optimizer_from_state
 from .trainer import Trainer, make_trainer
+from .xp import ArrayNamespace, xp_predict
 
 __all__ = [
     "ACTIVATIONS",
+    "ArrayNamespace",
     "OUTPUT_ACTIVATIONS",
     "LOSSES",
     "SGD",
@@ -35,4 +38,5 @@ __all__ = [
     "minimize_lbfgs",
     "numerical_gradient",
     "optimizer_from_state",
+    "xp_predict",
 ]

@@ -125,17 +125,25 @@ class _Stochastic:
         state = getattr(self, self._state_name)
         return state.shape == params.shape and state.dtype == params.dtype
 
-    def copy_state(self):
-        """A copy of the state (arrays copied), for :meth:`set_state`."""
-        return {
-            k: v.copy() if isinstance(v, np.ndarray) else v
-            for k, v in vars(self).items()
-        }
+    def copy_state(self, copy=np.copy):
+        """A copy of the state, for :meth:`set_state`; ``copy`` copies its
+        arrays (numpy's, or another namespace's)."""
+        state = dict(vars(self))
+        for name in self._state_arrays:
+            state[name] = copy(state[name])
+        return state
 
     def set_state(self, state):
         """Put back a state from :meth:`copy_state`."""
         vars(self).clear()
         vars(self).update(state)
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy whose state arrays ``converter`` moved (the hook of
+        scikit-learn's ``move_estimator_to``)."""
+        twin = type(self).__new__(type(self))
+        twin.set_state(self.copy_state(converter))
+        return twin
 
     def iteration_ends(self, time_step):
         """Hook called at the end of an epoch with the samples seen so far."""
@@ -197,6 +205,7 @@ class SGD(_Stochastic):
     """
 
     _state_name = "velocity"  # a state array shaped like the parameters
+    _state_arrays = ("velocity",)
 
     def __init__(
         self,
@@ -272,6 +281,7 @@ class Adam(_Stochastic):
     """
 
     _state_name = "m"  # a state array shaped like the parameters
+    _state_arrays = ("m", "v")
 
     def __init__(
         self,

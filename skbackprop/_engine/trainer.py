@@ -15,6 +15,7 @@ import numpy as np
 
 from .kernels import ACTIVATION_CODES, LOSS_CODES, select_kernels, tiny_epoch_loop
 from .network import is_sparse
+from .xp import XpTrainer
 
 __all__ = ["TinyTrainer", "Trainer", "make_trainer"]
 
@@ -114,6 +115,8 @@ class Trainer:
                 self.workspace.poison_all()
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, order, start, stop)
             weight = stop - start if sw_b is None else float(sw_b.sum())
+            if weight == 0.0:
+                continue  # a batch of zero weight contributes nothing
             loss = self.step(params, X_b, Y_b, sw_b, l2 / weight if per_batch else l2)
             total += loss * weight
         return total
@@ -136,6 +139,26 @@ class Trainer:
         Y_b = Y.take(idx, axis=0, out=ws.y[:m], mode="clip")
         sw_b = None if sample_weight is None else sample_weight[idx]
         return X_b, Y_b, sw_b
+
+    # the arrays of the training loop: copies, checks, host round trips
+    def copy(self, params):
+        """A copy of ``params`` (or of any array of this trainer's kind)."""
+        return params.copy()
+
+    def all_finite(self, params):
+        return bool(np.isfinite(params).all())
+
+    def to_host(self, params):
+        """``params`` as a float64 numpy vector (for scipy)."""
+        return params.astype(np.float64)
+
+    def from_host(self, params, x):
+        """Copy the host vector ``x`` into ``params``."""
+        params[...] = x
+
+    def unpack(self, params):
+        """Per-layer views ``(coefs, intercepts)`` of ``params``."""
+        return self.network.unpack(params)
 
     def objective(self, params, X, Y, sample_weight, l2):
         """The full-batch objective for scipy's L-BFGS-B.
@@ -241,12 +264,15 @@ class TinyTrainer(Trainer):
         return self._Y
 
 
-def make_trainer(network, optimizer, capacity, planned_batches=0):
-    """The trainer for ``network``, with kernels chosen for it: a
-    :class:`TinyTrainer` for a tiny network trained long enough
-    (``planned_batches``, see :func:`.kernels.tiny_epoch_loop`), a
-    :class:`Trainer` otherwise; its workspace poisoned in debug mode
-    (:data:`DEBUG_POISON`)."""
+def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None):
+    """The trainer for ``network``, with kernels chosen for it: an
+    :class:`.xp.XpTrainer` for arrays of another namespace (``ns``, an
+    :class:`.xp.ArrayNamespace`), a :class:`TinyTrainer` for a tiny network
+    trained long enough (``planned_batches``, see
+    :func:`.kernels.tiny_epoch_loop`), a :class:`Trainer` otherwise; its
+    workspace poisoned in debug mode (:data:`DEBUG_POISON`)."""
+    if ns is not None:
+        return XpTrainer(network, optimizer, capacity, ns)
     loop = None
     if optimizer is not None:
         loop = tiny_epoch_loop(network, capacity, planned_batches)

@@ -1,0 +1,107 @@
+"""Array API support on the scikit-learn side.
+
+Under ``sklearn.config_context(array_api_dispatch=True)``, arrays of a
+namespace other than numpy's (torch, CuPy, array_api_strict) train and
+predict in their namespace and on their device, through the engine's
+:class:`~skbackprop._engine.xp.XpTrainer`; numpy arrays and sparse matrices
+take the numpy engine unchanged.  The fitted ``coefs_``/``intercepts_`` and
+the optimizer's state live on the device, as the fitted attributes of
+scikit-learn's own array-API estimators do; labels, ``classes_`` and the
+label encoding stay on the host (labels may be strings), and only the
+encoded targets travel to the device, once per fit.
+"""
+
+import numpy as np
+from sklearn import get_config
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    check_same_namespace,
+    get_namespace_and_device,
+    move_to,
+)
+
+from ._engine import ArrayNamespace
+
+__all__ = [
+    "check_fitted_namespace",
+    "float_dtypes",
+    "from_host",
+    "namespace_of",
+    "to_host",
+]
+
+
+def _to_numpy(array):
+    return move_to(array, xp=np, device="cpu")
+
+
+def namespace_of(*arrays):
+    """The :class:`ArrayNamespace` of ``arrays`` when array API dispatch is
+    on and they are not numpy's (None otherwise: the numpy engine)."""
+    if not get_config()["array_api_dispatch"]:
+        return None
+    xp, is_array_api, device = get_namespace_and_device(*arrays)
+    if not is_array_api or _is_numpy_namespace(xp):
+        return None
+    return ArrayNamespace(xp, device, _to_numpy)
+
+
+def float_dtypes(ns):
+    """The ``dtype`` argument of ``validate_data`` for float inputs."""
+    if ns is None:
+        return (np.float64, np.float32)
+    return [ns.xp.float64, ns.xp.float32]
+
+
+def is_device_array(array):
+    """Whether ``array`` is an array of another namespace than numpy's."""
+    return hasattr(array, "__dlpack__") and not isinstance(array, np.ndarray)
+
+
+def to_host(array):
+    """``array`` as numpy (anything else, e.g. a list, unchanged)."""
+    return _to_numpy(array) if is_device_array(array) else array
+
+
+def from_host(ns, array, dtype=None):
+    """A host array on ``ns``'s device (None and ``ns is None`` pass)."""
+    if ns is None or array is None:
+        return array
+    return ns.asarray(array, dtype=dtype)
+
+
+def host_dtype(X):
+    """The numpy dtype of ``X``'s dtype (``torch.float32`` -> float32)."""
+    if isinstance(X, np.ndarray) or hasattr(X, "tocsr"):
+        return X.dtype
+    return np.dtype(str(X.dtype).rsplit(".", 1)[-1])
+
+
+def check_fitted_namespace(estimator, X, method):
+    """``X`` must be in the namespace and on the device of the fit (sklearn's
+    message); a model fitted on device arrays needs array API dispatch."""
+    fitted_on_device = is_device_array(estimator.coefs_[0])
+    if not get_config()["array_api_dispatch"]:
+        if fitted_on_device:
+            raise ValueError(
+                f"This {type(estimator).__name__} was fitted on "
+                f"{type(estimator.coefs_[0]).__module__} arrays: call {method}() "
+                "under sklearn.config_context(array_api_dispatch=True), or move "
+                "it to numpy with sklearn.utils._array_api.move_estimator_to("
+                "estimator, numpy, 'cpu')."
+            )
+        return None
+    check_same_namespace(X, estimator, attribute="_first_coef", method=method)
+    return namespace_of(estimator.coefs_[0]) if fitted_on_device else None
+
+
+def host_state(state):
+    """A pickled state with every device array converted to numpy (lists,
+    tuples and dicts walked), so that the file loads anywhere."""
+    if is_device_array(state):
+        return _to_numpy(state)
+    if isinstance(state, dict):
+        return {k: host_state(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(host_state(v) for v in state)
+    return state
