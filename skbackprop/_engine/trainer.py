@@ -63,8 +63,12 @@ class Trainer:
         """One mini-batch step: forward, loss, backward, update of ``params``.
 
         Returns the batch objective (data term and L2 penalty) at the
-        parameters *before* the update.
+        parameters *before* the update.  A batch whose sample weights are
+        all zero contributes nothing: no pass, no update (Adam's step count
+        does not advance); it returns 0.0.
         """
+        if sample_weight is not None and not sample_weight.any():
+            return 0.0
         network, ws = self.network, self.workspace
         loss = network.data_loss_grad(
             params, self.grad, X, Y, sample_weight, ws, self.kernels
@@ -93,7 +97,8 @@ class Trainer:
         -------
         float
             ``sum_b loss_b * w_b`` over the batches, ``w_b`` a batch's
-            total sample weight (its size without weights).
+            total sample weight (its size without weights); batches of
+            weight zero are skipped (see :meth:`step`).
         """
         n = X.shape[0]
         if order is not None:
