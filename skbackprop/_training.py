@@ -103,25 +103,41 @@ def regularization(alpha, sample_weight, n_samples):
     return float(alpha) / total, total
 
 
-def make_optimizer(est, n_params, dtype):
-    """A new optimizer of ``est.solver`` with the estimator's settings."""
+def optimizer_settings(est):
+    """The optimizer class of ``est.solver`` and its settings (constructor
+    arguments) from the estimator's parameters."""
     if est.solver == "sgd":
-        return SGD(
-            n_params, dtype, est.learning_rate_init, est.learning_rate,
-            est.momentum, est.nesterovs_momentum, est.power_t,
+        return SGD, dict(
+            learning_rate_init=est.learning_rate_init,
+            lr_schedule=est.learning_rate, momentum=est.momentum,
+            nesterov=est.nesterovs_momentum, power_t=est.power_t,
         )
-    return Adam(
-        n_params, dtype, est.learning_rate_init, est.beta_1, est.beta_2,
-        est.epsilon,
+    return Adam, dict(
+        learning_rate_init=est.learning_rate_init, beta_1=est.beta_1,
+        beta_2=est.beta_2, epsilon=est.epsilon,
     )
 
 
+def make_optimizer(est, n_params, dtype):
+    """A new optimizer of ``est.solver`` with the estimator's settings."""
+    cls, settings = optimizer_settings(est)
+    return cls(n_params, dtype, **settings)
+
+
 def optimizer_for(est, flat, incremental):
-    """``partial_fit`` continues with the estimator's optimizer (if it fits
-    the parameters); every other fit starts a new one."""
+    """``partial_fit`` continues with the estimator's optimizer (if it is of
+    the solver's kind and fits the parameters), with the current settings
+    (changed ones take effect, the moments are kept); every other fit
+    starts a new one."""
     opt = getattr(est, "_optimizer", None)
-    if not incremental or opt is None or not opt.fits(flat):
-        opt = est._optimizer = make_optimizer(est, flat.size, flat.dtype)
+    cls, settings = optimizer_settings(est)
+    if not incremental or type(opt) is not cls or not opt.fits(flat):
+        opt = est._optimizer = cls(flat.size, flat.dtype, **settings)
+        return opt
+    if not all(a.flags.writeable for a in vars(opt).values()
+               if isinstance(a, np.ndarray)):
+        opt.set_state(opt.copy_state())  # e.g. loaded with mmap_mode="r"
+    opt.configure(**settings)
     return opt
 
 
@@ -158,7 +174,30 @@ def validation_split(est, X, Y, sample_weight, random_state):
             "The validation set is too small. Increase "
             "'validation_fraction' or the size of your dataset."
         )
+    _check_split_weights(sw_train, sw_val, X_val.shape[0])
     return (X_train, Y_train, sw_train), (X_val, est._decode(Y_val), sw_val)
+
+
+def _check_split_weights(sw_train, sw_val, n_val):
+    """Zero-weight parts of the early-stopping split: an error for the
+    training part; for the validation part, no score (NaN), with a
+    warning."""
+    if sw_train is None:
+        return
+    if not sw_train.any():
+        raise ValueError(
+            "Every sample of the training part of the early-stopping split "
+            "has zero weight (the non-zero weights all fell in the validation "
+            "part). Use early_stopping=False or give more samples a weight."
+        )
+    if not sw_val.any():
+        warnings.warn(
+            f"Every sample of the early-stopping validation split ({n_val} "
+            "samples) has zero weight: it gives no validation score (NaN), so "
+            "training stops only at max_iter. Increase validation_fraction or "
+            "use early_stopping=False.",
+            ConvergenceWarning,
+        )
 
 
 def batch_size_for(est, n_samples):
@@ -310,30 +349,36 @@ class _EpochRun:
         self.train = (trainer.prepare(X), Y, sw)
         self.validation, self.tasks = validation, tasks
         self.best = None  # the best epoch's weights (early stopping)
+        self.bounds = None  # max |X|, max |Y|, for finite_loss
 
     def epochs(self, incremental):
         est = self.est
-        checkpoint = None
+        checkpoints = [None, None]  # the last two epochs' starting states
+        interrupted = False
         try:
             for _ in range(est.max_iter):
-                checkpoint = EpochCheckpoint(est, self.flat, self.optimizer)
+                checkpoints = [EpochCheckpoint(est, self.flat, self.optimizer),
+                               checkpoints[0]]
                 self.tasks.begin("epoch")
-                if self.one_epoch(checkpoint) or incremental:
+                if self.one_epoch(checkpoints) or incremental:
                     break
                 if est.n_iter_ == est.max_iter:
                     warn_max_iter(est)
         except KeyboardInterrupt:
-            if checkpoint is not None:
-                checkpoint.restore(est, self.flat, self.optimizer)
+            if checkpoints[0] is not None:
+                checkpoints[0].restore(est, self.flat, self.optimizer)
             self.tasks.end(empty=True)
             warnings.warn(
                 "Training interrupted by user; the weights of the last "
                 "completed epoch are kept."
             )
+            interrupted = True
         if self.best is not None:
             self.flat[...] = self.best
+        elif not interrupted and not self.finite_loss():
+            self.roll_back(checkpoints)  # the last step overflowed
 
-    def one_epoch(self, checkpoint):
+    def one_epoch(self, checkpoints):
         """Train one epoch and do its bookkeeping; returns whether to stop."""
         est, flat = self.est, self.flat
         X, Y, sw = self.train
@@ -342,15 +387,61 @@ class _EpochRun:
         )
         loss = weighted / self.total_weight
         if not (np.isfinite(loss) and np.isfinite(flat).all()):
-            checkpoint.restore(est, flat, self.optimizer)
             self.tasks.end(empty=True)
-            diverged(est, first_epoch=est.t_ == 0)
+            self.roll_back(checkpoints)
             return True
         if record_epoch(est, loss, X.shape[0], self.validation) and est.early_stopping:
             self.best = flat.copy()
         self.optimizer.iteration_ends(est.t_)
         stop_requested = self.tasks.end(reconstruction_attributes(self.network, flat))
         return stalled(est, self.optimizer) or stop_requested
+
+    def roll_back(self, checkpoints):
+        """After a divergence: back to the latest epoch whose weights give a
+        finite loss (with a ConvergenceWarning), or an error when there is
+        none short of an untrained model."""
+        est = self.est
+        for checkpoint in checkpoints:
+            if checkpoint is None:
+                break
+            checkpoint.restore(est, self.flat, self.optimizer)
+            if est.t_ == 0:
+                break
+            if self.finite_loss():
+                diverged(est, first_epoch=False)
+                return
+        diverged(est, first_epoch=True)
+
+    def finite_loss(self):
+        """Whether the data term of the training loss (so the model's output
+        on the training data) is finite at the current weights: by a bound
+        on the network's output when that suffices, else computed.  (Not
+        the L2 term: weights beyond 1e154 overflow it with finite outputs.)"""
+        network, flat = self.network, self.flat
+        X, Y, sw = self.train
+        if self.bounds is None:
+            self.bounds = (_abs_max(X), _abs_max(Y))
+        x_max, y_max = self.bounds
+        z_max = network.output_bound(flat, x_max)
+        big = float(np.finfo(network.dtype).max)
+        if network.out_activation.name == "exp":
+            safe = z_max < 0.5 * np.log(big)
+        else:
+            safe = z_max + y_max < 1e-3 * np.sqrt(big)
+        if safe:
+            return True
+        coefs, intercepts = network.unpack(flat)
+        out = network.predict(coefs, intercepts, X)
+        loss = network.loss.value(out, Y, sw)
+        return bool(np.isfinite(out).all() and np.isfinite(loss))
+
+
+def _abs_max(A):
+    """``max |A|`` without a temporary (0 for an empty array)."""
+    data = A.data if hasattr(A, "tocsr") else A
+    if data.size == 0:
+        return 0.0
+    return max(float(data.max()), -float(data.min()))
 
 
 # ----------------------------------------------------------------------
@@ -365,7 +456,13 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
 
     def callback(intermediate_result):
         nonlocal stop_requested
-        est.loss_curve_.append(float(intermediate_result.fun))
+        # the fitted attributes follow the iterations, so that a callback
+        # sees (and may checkpoint) the model of this iteration
+        flat[...] = intermediate_result.x
+        est.loss_ = float(intermediate_result.fun)
+        est.loss_curve_.append(est.loss_)
+        est.n_iter_ = len(est.loss_curve_)
+        est.best_loss_ = min(est.loss_curve_)
         if est.verbose:
             print("Iteration %d, loss = %.8f"
                   % (len(est.loss_curve_), est.loss_curve_[-1]))
@@ -390,6 +487,8 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
         )
     flat[...] = res.x
     _lbfgs_attributes(est, res, stop_requested)
+    if res.status == 0 and not stop_requested:
+        _warn_if_worse_than_mean(est, network, Y, sw)
 
 
 def _lbfgs_attributes(est, res, stop_requested):
@@ -407,5 +506,26 @@ def _lbfgs_attributes(est, res, stop_requested):
             "Increase the number of iterations (max_iter) or the number of "
             f"function evaluations (max_fun={est.max_fun}) to improve the "
             "convergence, or scale the data, e.g. with StandardScaler.",
+            ConvergenceWarning,
+        )
+
+
+def _warn_if_worse_than_mean(est, network, Y, sw):
+    """A squared-error fit that L-BFGS reports converged is never worse than
+    predicting the mean of y (zero weights and that output bias cost no
+    penalty); when it is, the objective was too imprecise to minimise
+    (e.g. float32 with y far from zero): say so."""
+    if network.loss.name != "squared_error":
+        return
+    Y = Y.astype(np.float64)
+    mean = np.average(Y, axis=0, weights=sw)
+    baseline = 0.5 * float(np.average(((Y - mean) ** 2).sum(axis=1), weights=sw))
+    if baseline > 0 and est.loss_ > baseline * (1 + 1e-3):
+        warnings.warn(
+            f"lbfgs stopped at a loss of {est.loss_:.6g}, worse than the "
+            f"{baseline:.6g} of predicting the mean of y: the objective was "
+            f"too imprecise to minimise in {network.dtype.name}. Center and "
+            "scale y (e.g. with TransformedTargetRegressor and StandardScaler)"
+            " or pass X as float64.",
             ConvergenceWarning,
         )
