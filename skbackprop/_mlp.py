@@ -329,7 +329,10 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             The target values (class labels in classification, real numbers
             in regression).
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative, not all zero.  A
+            mini-batch whose weights (times the class weights) are all zero
+            contributes nothing and does not step the optimizer; ``t_``
+            still counts its samples.
 
         Returns
         -------
@@ -596,7 +599,10 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y : array-like of shape (n_samples,)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative, not all zero.  A
+            mini-batch whose weights (times the class weights) are all zero
+            contributes nothing and does not step the optimizer; ``t_``
+            still counts its samples.
         classes : array of shape (n_classes,), default=None
             Classes across all calls to partial_fit; required on the first
             call, optional afterwards (it must then equal ``classes_``).
@@ -839,7 +845,10 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative, not all zero.  A
+            mini-batch whose weights (times the class weights) are all zero
+            contributes nothing and does not step the optimizer; ``t_``
+            still counts its samples.
 
         Returns
         -------
