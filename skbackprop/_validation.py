@@ -8,11 +8,12 @@ with scikit-learn's wording where it has one, and none lets a
 are checked afterwards.
 """
 
-import warnings
 from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+from ._warnings import warn
 
 __all__ = [
     "cast_targets",
@@ -154,7 +155,7 @@ def _warn_if_unresolved(y, dtype):
     coarse = (spread > 0) & (spacing > 0.1 * spread)
     if coarse.any():
         k = int(np.argmax(coarse))
-        warnings.warn(
+        warn(
             f"y is far from zero for its spread (mean {y[:, k].mean():.6g}, "
             f"standard deviation {spread[k]:.3g}): {np.dtype(dtype).name} "
             f"(the dtype of X) resolves it only in steps of {spacing[k]:.3g}, "
@@ -162,6 +163,7 @@ def _warn_if_unresolved(y, dtype):
             "y (e.g. with TransformedTargetRegressor and StandardScaler) or "
             "pass X as float64.",
             ConvergenceWarning,
+            module=__name__,
         )
 
 
