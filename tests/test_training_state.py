@@ -136,3 +136,16 @@ def test_zero_weight_validation_split_warns_and_trains():
         est.fit(X, Y_BIN, sample_weight=sw)
     assert np.isnan(est.validation_scores_).all()
     assert est.n_iter_ == 4
+
+
+@pytest.mark.parametrize("alpha_scaling", ["dataset", "batch"])
+def test_zero_weight_batches_equal_dropping_the_rows(alpha_scaling):
+    params = dict(hidden_layer_sizes=(3,), batch_size=10, shuffle=False,
+                  max_iter=4, random_state=0, alpha=0.1,
+                  alpha_scaling=alpha_scaling)
+    sw = np.r_[np.zeros(20), np.ones(20)]
+    a = _quiet(BackpropMLPRegressor(**params).fit, X, Y_REG, sample_weight=sw)
+    b = _quiet(BackpropMLPRegressor(**params).fit, X[20:], Y_REG[20:])
+    assert a.loss_curve_ == pytest.approx(b.loss_curve_, rel=1e-12)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
