@@ -127,6 +127,7 @@ def test_lbfgs_worse_than_the_mean_warns():
         est.fit(X.astype(np.float32), y)
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 def test_zero_weight_validation_split_warns_and_trains():
     sw = np.r_[np.zeros(30), np.ones(10)]
     est = BackpropMLPClassifier(hidden_layer_sizes=(3,), early_stopping=True,
