@@ -6,8 +6,6 @@ live in :mod:`skbackprop._training`; the mathematics in
 :mod:`skbackprop._engine`.
 """
 
-import copy
-import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,31 +27,31 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    assert_all_finite,
+    validate_data,
+)
 
 from . import _array_api as array_api
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import ALPHA_SCALING_DOC, SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
-from ._engine import ACTIVATIONS, Network, get_loss, optimizer_from_state, xp_predict
+from ._engine import ACTIVATIONS, Network, get_loss
+from ._guard import guarded
+from ._persistence import load_state
+from ._predict import PredictMixin
+from ._validation import (
+    cast_targets,
+    check_class_weight,
+    check_no_missing_labels,
+    check_sample_weight,
+    finalize_weights,
+)
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
 
 
-def _all_finite(array):
-    ns = array_api.namespace_of(array)
-    return np.isfinite(array).all() if ns is None else ns.all_finite(array)
-
-
-@functools.lru_cache(maxsize=64)
-def _predict_network(layer_units, activation, out_activation, dtype):
-    """The engine network of a fitted model, built once per architecture
-    (a prediction needs its structure only, not its weights)."""
-    loss = get_loss(out_activation=out_activation)
-    return Network(layer_units, activation, loss.name, dtype)
-
-
-class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
+class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
     """Shared implementation of the classifier and the regressor."""
 
     _parameter_constraints: dict = {
@@ -119,37 +117,12 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         loss = get_loss(out_activation=self.out_activation_)
         return Network(layer_units, self.activation, loss.name, dtype)
 
-    def _check_sample_weight(self, sample_weight, n_samples, dtype):
-        if sample_weight is None:
-            return None
-        sw = np.asarray(sample_weight)
-        if sw.ndim == 0:
-            sw = np.full(n_samples, sw)
-        if sw.dtype.kind not in "biuf":
-            raise ValueError(
-                f"sample_weight must be numeric, got dtype {sw.dtype}."
-            )
-        sw = sw.astype(dtype)  # always a copy: the caller's array is never touched
-        if sw.ndim != 1 or sw.shape[0] != n_samples:
-            raise ValueError(
-                f"sample_weight.shape == {sw.shape}, expected ({n_samples},)!"
-            )
-        if np.isnan(sw).any():
-            raise ValueError("Input sample_weight contains NaN.")
-        if not np.isfinite(sw).all():
-            raise ValueError("Input sample_weight contains infinity.")
-        if (sw < 0).any():
-            raise ValueError("Negative values in data passed to sample_weight.")
-        if not sw.any():
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number."
-            )
-        return sw
-
     def _validate_input(self, X, y, sample_weight, incremental, reset):
         """``(X, Y, sample_weight)`` as the engine takes them: float X, the
         encoded targets ``Y`` (2-D), the combined sample and class weights
-        (None when all are one)."""
+        in X's dtype (None when all are one)."""
+        if is_classifier(self):
+            check_no_missing_labels(array_api.to_host(y))
         ns = array_api.namespace_of(X)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -163,28 +136,41 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = self._encode_targets(y, dtype, incremental)
-        sw = self._check_sample_weight(sample_weight, X.shape[0], dtype)
-        sw = self._weight_classes(y, sw, dtype, incremental)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        sw = finalize_weights(self._weight_classes(y, sw, incremental), dtype)
         return X, array_api.from_host(ns, Y, X.dtype), array_api.from_host(ns, sw)
 
-    def _weight_classes(self, y, sw, dtype, incremental):
+    def _weight_classes(self, y, sw, incremental):
         """The sample weights times the class weights (classifier only)."""
         return sw
 
     # ------------------------------------------------------------------
     # initialisation
     def _initialize(self, Y, layer_units, dtype, random_state):
+        self._reset_training_state(Y, layer_units)
+        network = self._network(layer_units, dtype)
+        flat = network.init_params(random_state)
+        self.coefs_, self.intercepts_ = network.unpack(flat)
+        return network, flat
+
+    def _reset_training_state(self, Y, layer_units):
+        """The fitted attributes of a model that has not trained yet."""
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
-        network = self._network(layer_units, dtype)
-        flat = network.init_params(random_state)
-        self.coefs_, self.intercepts_ = network.unpack(flat)
         self.loss_curve_ = []
+        self._reset_validation_state(incremental=False)
+        if hasattr(self, "_optimizer"):
+            del self._optimizer
+
+    def _reset_validation_state(self, incremental):
+        """The best-loss / validation attributes for this fit's mode (with
+        early stopping or without), as a new model has them."""
         self._no_improvement_count = 0
-        if self.solver in training.STOCHASTIC_SOLVERS and self.early_stopping:
+        if (self.solver in training.STOCHASTIC_SOLVERS and self.early_stopping
+                and not incremental):
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
@@ -192,26 +178,50 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             self.best_loss_ = np.inf
             self.validation_scores_ = None
             self.best_validation_score_ = None
-        if hasattr(self, "_optimizer"):
-            del self._optimizer
-        return network, flat
 
     def _pack_current(self, network):
         """Copy ``coefs_``/``intercepts_`` (possibly set by the user) into a
         fresh flat buffer, checking they match the architecture."""
+        if not hasattr(self, "intercepts_"):
+            raise ValueError(
+                "coefs_ is set but intercepts_ is not: set both to start "
+                "from given weights, or neither to train a new network."
+            )
         coefs = [array_api.to_host(c) for c in self.coefs_]
         intercepts = [array_api.to_host(b) for b in self.intercepts_]
         expected = network.coef_shapes
+        expected_b = [(s[1],) for s in expected]
         got = [np.shape(c) for c in coefs]
         got_b = [np.shape(b) for b in intercepts]
-        if got != expected or got_b != [(s[1],) for s in expected]:
+        if got != expected or got_b != expected_b:
             raise ValueError(
                 "The shapes of coefs_/intercepts_ do not match the network "
                 f"implied by the data and hidden_layer_sizes: expected coefs_ "
-                f"shapes {expected}, got {got} (intercepts {got_b}). "
-                "Use warm_start=False to train a new network."
+                f"shapes {expected} and intercepts_ shapes {expected_b}, got "
+                f"{got} and {got_b}. Use warm_start=False to train a new "
+                "network."
             )
-        return network.pack(coefs, intercepts)
+        flat = network.pack(coefs, intercepts)
+        if not np.isfinite(flat).all():
+            raise ValueError(
+                "coefs_ or intercepts_ contain NaN or infinity: training "
+                "cannot continue from them. Use warm_start=False to train a "
+                "new network."
+            )
+        return flat
+
+    def _adopt_changed_settings(self, incremental):
+        """Settings changed since the last fit take effect when training
+        continues: the loss (``out_activation_`` follows it) and
+        early_stopping (its attributes start over, as in a new model)."""
+        out_activation = self._output_activation()
+        early_stopping = (self.solver in training.STOCHASTIC_SOLVERS
+                          and self.early_stopping and not incremental)
+        scores = getattr(self, "validation_scores_", None)
+        if (out_activation != self.out_activation_
+                or early_stopping != (scores is not None)):
+            self.out_activation_ = out_activation
+            self._reset_validation_state(incremental)
 
     # ------------------------------------------------------------------
     # persistence: the pickled state holds only strings, numbers and arrays
@@ -226,37 +236,28 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             state = dict(state, _optimizer=opt.get_state())
         return array_api.host_state(state)
 
-    def __deepcopy__(self, memo):
-        twin = type(self).__new__(type(self))
-        memo[id(self)] = twin
-        vars(twin).update(copy.deepcopy(vars(self), memo))
-        return twin
-
-    @property
-    def _first_coef(self):
-        """``coefs_[0]``: the array whose namespace the fit used."""
-        return self.coefs_[0]
-
     def __setstate__(self, state):
-        opt = state.get("_optimizer")
-        if isinstance(opt, dict):
-            state = dict(state, _optimizer=optimizer_from_state(opt))
-        super().__setstate__(state)
+        # validated here, at load time (pickle, joblib, skops), so that a
+        # foreign or damaged state fails with a clear error now, not later
+        super().__setstate__(load_state(type(self), state))
 
     # ------------------------------------------------------------------
     # fitting
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._hidden_layer_sizes()
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
+        if not hasattr(self, "coefs_") or not (self.warm_start or incremental):
+            start = "new"  # new weights
+        elif not hasattr(self, "n_outputs_"):
+            start = "given"  # coefs_/intercepts_ set by hand, never fitted
+        else:
+            start = "continue"
         # Created before the snapshot so that teardown still finds it when a
         # failed fit restores the old state.
         init_callback_context(self, self._max_callback_subtasks(incremental))
         # a failed fit must not leave a half-updated model behind
         snapshot = training.snapshot_state(self)
         try:
-            return self._fit_inner(X, y, sample_weight, incremental, hidden, first_pass)
+            return self._fit_inner(X, y, sample_weight, incremental, hidden, start)
         except BaseException:
             training.restore_state(self, snapshot)
             raise
@@ -270,13 +271,15 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             return max(self.max_iter, 1) + 1
         return self.max_iter
 
-    def _fit_inner(self, X, y, sample_weight, incremental, hidden, first_pass):
+    def _fit_inner(self, X, y, sample_weight, incremental, hidden, start):
         X, Y, sw = self._validate_input(
-            X, y, sample_weight, incremental, reset=first_pass
+            X, y, sample_weight, incremental, reset=start != "continue"
         )
         # one stream for the initial weights, then the split and shuffles
         random_state = check_random_state(self.random_state)
-        network, flat = self._parameters(X, Y, hidden, first_pass, random_state)
+        network, flat = self._parameters(
+            X, Y, hidden, start, incremental, random_state
+        )
         ns = array_api.namespace_of(X)
         if ns is not None:  # the fit runs on X's device
             flat = ns.asarray(flat, dtype=X.dtype)
@@ -301,20 +304,25 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
         tasks.end_fit()
         return self
 
-    def _parameters(self, X, Y, hidden, first_pass, random_state):
+    def _parameters(self, X, Y, hidden, start, incremental, random_state):
         """The network and its flat parameter buffer, whose views become
-        ``coefs_``/``intercepts_``: new weights on a first pass, a copy of
-        the current ones otherwise (the old arrays stay intact for the
-        restore after a failed fit)."""
+        ``coefs_``/``intercepts_``: new weights (``start="new"``), or a copy
+        of the current ones, fitted or set by hand (``"continue"``,
+        ``"given"``; the old arrays stay intact for the restore after a
+        failed fit)."""
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
         dtype = array_api.host_dtype(X)
-        if first_pass:
+        if start == "new":
             return self._initialize(Y, layer_units, dtype, random_state)
-        if Y.shape[1] != self.n_outputs_:
+        if start == "given":
+            self._reset_training_state(Y, layer_units)
+        elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
                 f"{self.n_outputs_}; use warm_start=False to train a new network."
             )
+        else:
+            self._adopt_changed_settings(incremental)
         network = self._network(layer_units, dtype)
         flat = self._pack_current(network)
         self.coefs_, self.intercepts_ = network.unpack(flat)
@@ -331,6 +339,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------------
     # public API shared by both estimators
+    @guarded
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
@@ -343,7 +352,10 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             The target values (class labels in classification, real numbers
             in regression).
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative, not all zero.  A
+            mini-batch whose weights (times the class weights) are all zero
+            contributes nothing and does not step the optimizer; ``t_``
+            still counts its samples.
 
         Returns
         -------
@@ -359,65 +371,6 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
                 " optimizers. %s is not stochastic." % self.solver
             )
         return True
-
-    def _forward_pass_fast(self, X, check_input=True, method="predict"):
-        """Network output for X (no checks on the result), in the namespace
-        and on the device of the fit."""
-        if not hasattr(self, "coefs_"):
-            check_is_fitted(self)
-        if check_input:
-            ns = array_api.check_fitted_namespace(self, X, method)
-            X = self._validate_for_predict(X, ns)
-        else:
-            ns = array_api.namespace_of(self.coefs_[0])
-        activation = self.activation
-        network = _predict_network(
-            tuple(self.coefs_[0].shape[:1]) + tuple(c.shape[1] for c in self.coefs_),
-            activation if isinstance(activation, str) else tuple(activation),
-            self.out_activation_, array_api.host_dtype(self.coefs_[0]),
-        )
-        if ns is not None:
-            return xp_predict(ns, network, self.coefs_, self.intercepts_, X)
-        with np.errstate(all="ignore"):
-            return network.predict(self.coefs_, self.intercepts_, X)
-
-    def _validate_for_predict(self, X, ns):
-        """``validate_data(reset=False)``, with a shortcut for the common
-        case of a serving loop: a small float ndarray of the right width
-        with finite values, from a model fitted without feature names.
-        Every check sklearn makes still applies to it; only their cost goes
-        (it dominates the prediction of a few rows)."""
-        if (
-            type(X) is np.ndarray
-            and ns is None
-            and X.ndim == 2
-            and 0 < X.shape[0] <= 64
-            and X.shape[1] == self.n_features_in_
-            and X.dtype in (np.float64, np.float32)
-            and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X).all()
-        ):
-            return X
-        return validate_data(
-            self, X, accept_sparse=["csr", "csc"],
-            dtype=array_api.float_dtypes(ns), reset=False,
-        )
-
-    def _checked_output(self, X, method="predict"):
-        out = self._forward_pass_fast(X, method=method)
-        if not _all_finite(out):
-            raise ValueError(
-                "The network's output is not finite for some samples: the "
-                "input probably contains values too large for the model "
-                "(scale it, e.g. with StandardScaler)."
-            )
-        return out
-
-    def _score_with_function(self, X, y, sample_weight, score_function):
-        y_pred = self._forward_pass_fast(X, check_input=False)
-        if not _all_finite(y_pred):
-            return np.nan
-        return score_function(y, self._decode(y_pred), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -584,7 +537,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
                 f"`self.classes_` has {self.classes_}. 'y' has {classes}."
             )
 
-    def _weight_classes(self, y, sw, dtype, incremental):
+    def _weight_classes(self, y, sw, incremental):
         if self.class_weight is None:
             return sw
         if incremental and self.class_weight == "balanced":
@@ -594,8 +547,10 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
                 "a dict, e.g. from sklearn.utils.class_weight."
                 "compute_class_weight('balanced', classes=classes, y=y_all)."
             )
-        cw = compute_sample_weight(self.class_weight, y).astype(dtype)
-        sw = cw if sw is None else sw * cw
+        check_class_weight(self.class_weight)
+        cw = compute_sample_weight(self.class_weight, y).astype(np.float64)
+        with np.errstate(over="ignore"):  # an overflow is refused later
+            sw = cw if sw is None else sw * cw
         if not sw.any():
             raise ValueError(
                 "class_weight and sample_weight give every sample zero weight."
@@ -634,6 +589,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return labels
 
     @available_if(lambda est: est._check_solver())
+    @guarded
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
@@ -645,7 +601,10 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y : array-like of shape (n_samples,)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative, not all zero.  A
+            mini-batch whose weights (times the class weights) are all zero
+            contributes nothing and does not step the optimizer; ``t_``
+            still counts its samples.
         classes : array of shape (n_classes,), default=None
             Classes across all calls to partial_fit; required on the first
             call, optional afterwards (it must then equal ``classes_``).
@@ -656,6 +615,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
             The updated estimator.
         """
         first_call = not hasattr(self, "classes_")
+        if classes is not None:
+            check_no_missing_labels(classes, "classes")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         if classes is not None:
@@ -723,22 +684,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
             The probability of each class, columns ordered as ``classes_``.
         """
         return self._proba(X, "predict_proba")
-
-    def _proba(self, X, method):
-        y_pred = self._checked_output(X, method)
-        ns = array_api.namespace_of(y_pred)
-        xp = np if ns is None else ns.xp
-        if self.out_activation_ == "logistic":
-            # the logistic saturates to exactly 0 or 1 beyond |z| ~ 37; keep
-            # independent probabilities strictly inside (0, 1), as the loss
-            # does, so they and their logarithms stay meaningful
-            eps = float(xp.finfo(y_pred.dtype).eps)
-            y_pred = xp.clip(y_pred, eps, 1 - eps)
-        if self.n_outputs_ == 1:
-            y_pred = xp.reshape(y_pred, (-1,))
-        if y_pred.ndim == 1:
-            return xp.stack([1 - y_pred, y_pred], axis=1)
-        return y_pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -851,12 +796,14 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         return get_loss(self.loss).out_activation
 
     def _encode_targets(self, y, dtype, incremental):
+        # an object y's None becomes NaN after validate_data's check
+        assert_all_finite(y, input_name="y")
         if self.loss == "poisson" and (y < 0).any():
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for "
                 "Poisson regression (loss='poisson')."
             )
-        return np.array(y, dtype=dtype, copy=True).reshape(y.shape[0], -1)
+        return cast_targets(y, dtype)
 
     def _decode(self, Y):
         """Targets or network outputs as ``predict`` returns them."""
@@ -884,6 +831,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         return self._decode(self._checked_output(X, "predict"))
 
     @available_if(lambda est: est._check_solver())
+    @guarded
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
@@ -895,7 +843,10 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative, not all zero.  A
+            mini-batch whose weights (times the class weights) are all zero
+            contributes nothing and does not step the optimizer; ``t_``
+            still counts its samples.
 
         Returns
         -------

@@ -215,8 +215,21 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
 
     Raises
     ------
+    NotFittedError
+        For an unfitted model.
+    TypeError, ValueError
+        For a sparse sample, one that is not 2-D, or one with another number
+        of features than the model's.
     NotImplementedError
         For multilabel classifiers.
+
+    Notes
+    -----
+    ONNX's ``ZipMap`` (skl2onnx's default output of a classifier's
+    probabilities, a list of ``{label: probability}`` dicts) carries float32
+    values only: with a float64 ``X_sample`` the probabilities are cast to
+    float32 before it.  Pass ``options={"zipmap": False}`` for a float64
+    matrix of probabilities.
 
     Examples
     --------
@@ -233,13 +246,72 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     True
     """
     skl2onnx, _ = _skl2onnx()
+    X_sample = _check_export(model, X_sample)
     register_onnx_converters()
-    X_sample = np.asarray(X_sample)
     if X_sample.dtype != np.float64:
         X_sample = X_sample.astype(np.float32)
     if options and all(isinstance(key, str) for key in options):
         # plain options apply to the classifier, also inside a Pipeline
         options = {BackpropMLPClassifier: options}
-    return skl2onnx.to_onnx(
+    onx = skl2onnx.to_onnx(
         model, X_sample, target_opset=target_opset, options=options
     )
+    if X_sample.dtype == np.float64:
+        _float_zipmap(onx)
+    return onx
+
+
+def _check_export(model, X_sample):
+    """A fitted model and a dense 2-D sample of its number of features
+    (checked before converting, with scikit-learn's wording); returns the
+    sample as an array."""
+    from sklearn.utils.validation import check_array, check_is_fitted
+
+    check_is_fitted(model)
+    if hasattr(X_sample, "tocsr") and not isinstance(X_sample, np.ndarray):
+        raise TypeError(
+            "to_onnx needs a dense X_sample (it only fixes the input's dtype "
+            "and number of columns), got a sparse matrix; pass "
+            "X_sample[:1].toarray()."
+        )
+    X_sample = check_array(
+        X_sample, dtype=None, ensure_all_finite=False, ensure_min_samples=0
+    )
+    n_features = getattr(model, "n_features_in_", None)
+    if n_features is not None and X_sample.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X_sample.shape[1]} features, but {type(model).__name__} "
+            f"is expecting {n_features} features as input."
+        )
+    return X_sample
+
+
+def _float_zipmap(onx):
+    """ONNX's ZipMap takes and returns float32 probabilities only: with a
+    float64 input, cast the probabilities it receives to float32 (the
+    ``label`` output, and ``zipmap=False``'s matrix, stay exact)."""
+    from onnx import TensorProto, helper
+
+    graph = onx.graph
+    names = {n.name for n in graph.node}
+    nodes, zipped = [], set()
+    for node in graph.node:
+        if node.op_type == "ZipMap":
+            name = next(f"{node.name}_Cast{i}" for i in range(len(names) + 1)
+                        if f"{node.name}_Cast{i}" not in names)
+            source = node.input[0]
+            nodes.append(helper.make_node(
+                "Cast", [source], [name + "_output"], to=TensorProto.FLOAT,
+                name=name,
+            ))
+            node.input[0] = name + "_output"
+            zipped.add(node.output[0])
+        nodes.append(node)
+    if not zipped:
+        return
+    del graph.node[:]
+    graph.node.extend(nodes)
+    for value in list(graph.output) + list(graph.value_info):
+        if value.name in zipped:
+            kind = value.type.sequence_type.elem_type.map_type.value_type
+            kind.tensor_type.elem_type = TensorProto.FLOAT

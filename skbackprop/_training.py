@@ -186,27 +186,41 @@ def regularization(alpha, sample_weight, n_samples):
     return float(alpha) / total, total
 
 
-def make_optimizer(est, n_params, dtype):
-    """A new optimizer of ``est.solver`` with the estimator's settings."""
+def optimizer_settings(est):
+    """The optimizer class of ``est.solver`` and its settings (constructor
+    arguments) from the estimator's parameters."""
     if est.solver == "sgd":
-        return SGD(
-            n_params, dtype, est.learning_rate_init, est.learning_rate,
-            est.momentum, est.nesterovs_momentum, est.power_t,
+        return SGD, dict(
+            learning_rate_init=est.learning_rate_init,
+            lr_schedule=est.learning_rate, momentum=est.momentum,
+            nesterov=est.nesterovs_momentum, power_t=est.power_t,
         )
-    return Adam(
-        n_params, dtype, est.learning_rate_init, est.beta_1, est.beta_2,
-        est.epsilon,
+    return Adam, dict(
+        learning_rate_init=est.learning_rate_init, beta_1=est.beta_1,
+        beta_2=est.beta_2, epsilon=est.epsilon,
     )
 
 
+def make_optimizer(est, n_params, dtype):
+    """A new optimizer of ``est.solver`` with the estimator's settings."""
+    cls, settings = optimizer_settings(est)
+    return cls(n_params, dtype, **settings)
+
+
 def optimizer_for(est, flat, incremental):
-    """``partial_fit`` continues with the estimator's optimizer (if it fits
-    the parameters); every other fit starts a new one."""
+    """``partial_fit`` continues with the estimator's optimizer (if it is of
+    the solver's kind and fits the parameters), with the current settings
+    (changed ones take effect, the moments are kept); every other fit
+    starts a new one."""
     opt = getattr(est, "_optimizer", None)
-    if not incremental or opt is None or not opt.fits(flat):
-        opt = est._optimizer = make_optimizer(
-            est, flat.shape[0], host_dtype(flat)
-        )
+    cls, settings = optimizer_settings(est)
+    if not incremental or type(opt) is not cls or not opt.fits(flat):
+        opt = est._optimizer = cls(flat.shape[0], host_dtype(flat), **settings)
+        return opt
+    if not all(a.flags.writeable for a in vars(opt).values()
+               if isinstance(a, np.ndarray)):
+        opt.set_state(opt.copy_state())  # e.g. loaded with mmap_mode="r"
+    opt.configure(**settings)
     return opt
 
 
@@ -243,7 +257,32 @@ def validation_split(est, X, Y, sample_weight, random_state):
             "The validation set is too small. Increase "
             "'validation_fraction' or the size of your dataset."
         )
+    _check_split_weights(sw_train, sw_val, X_val.shape[0])
     return (X_train, Y_train, sw_train), (X_val, est._decode(Y_val), sw_val)
+
+
+def _check_split_weights(sw_train, sw_val, n_val):
+    """Zero-weight parts of the early-stopping split: an error for the
+    training part; for the validation part, no score (NaN), with a
+    warning."""
+    if sw_train is None:
+        return
+    sw_train, sw_val = to_host(sw_train), to_host(sw_val)
+    if not sw_train.any():
+        raise ValueError(
+            "Every sample of the training part of the early-stopping split "
+            "has zero weight (the non-zero weights all fell in the validation "
+            "part). Use early_stopping=False or give more samples a weight."
+        )
+    if not sw_val.any():
+        warn(
+            f"Every sample of the early-stopping validation split ({n_val} "
+            "samples) has zero weight: it gives no validation score (NaN), so "
+            "training stops only at max_iter. Increase validation_fraction or "
+            "use early_stopping=False.",
+            ConvergenceWarning,
+            module=__name__,
+        )
 
 
 def batch_size_for(est, n_samples):
@@ -418,28 +457,33 @@ class _EpochRun:
 
     def epochs(self, incremental):
         est = self.est
-        checkpoint = None
+        checkpoints = [None, None]  # the last two epochs' starting states
+        interrupted = False
         try:
             for _ in range(est.max_iter):
-                checkpoint = EpochCheckpoint(est, self.flat, self.trainer)
+                checkpoints = [EpochCheckpoint(est, self.flat, self.trainer),
+                               checkpoints[0]]
                 self.tasks.begin("epoch")
-                if self.one_epoch(checkpoint) or incremental:
+                if self.one_epoch(checkpoints) or incremental:
                     break
                 if est.n_iter_ == est.max_iter:
                     warn_max_iter(est)
         except KeyboardInterrupt:
-            if checkpoint is not None:
-                checkpoint.restore(est, self.flat, self.trainer)
+            if checkpoints[0] is not None:
+                checkpoints[0].restore(est, self.flat, self.trainer)
             self.tasks.end(empty=True)
             warn(
                 "Training interrupted by user; the weights of the last "
                 "completed epoch are kept.",
                 module=__name__,
             )
+            interrupted = True
         if self.best is not None:
             self.flat[...] = self.best
+        elif not interrupted and not self.finite_loss():
+            self.roll_back(checkpoints)  # the last step overflowed
 
-    def one_epoch(self, checkpoint):
+    def one_epoch(self, checkpoints):
         """Train one epoch and do its bookkeeping; returns whether to stop."""
         est, flat = self.est, self.flat
         X, Y, sw = self.train
@@ -449,15 +493,35 @@ class _EpochRun:
         )
         loss = weighted / self.total_weight
         if not (np.isfinite(loss) and self.trainer.all_finite(flat)):
-            checkpoint.restore(est, flat, self.trainer)
             self.tasks.end(empty=True)
-            diverged(est, first_epoch=est.t_ == 0)
+            self.roll_back(checkpoints)
             return True
         if record_epoch(est, loss, X.shape[0], self.validation) and est.early_stopping:
             self.best = self.trainer.copy(flat)
         self.optimizer.iteration_ends(est.t_)
         stop_requested = self.tasks.end(reconstruction_attributes(self.trainer, flat))
         return stalled(est, self.optimizer) or stop_requested
+
+    def roll_back(self, checkpoints):
+        """After a divergence: back to the latest epoch whose weights give a
+        finite loss (with a ConvergenceWarning), or an error when there is
+        none short of an untrained model."""
+        est = self.est
+        for checkpoint in checkpoints:
+            if checkpoint is None:
+                break
+            checkpoint.restore(est, self.flat, self.trainer)
+            if est.t_ == 0:
+                break
+            if self.finite_loss():
+                diverged(est, first_epoch=False)
+                return
+        diverged(est, first_epoch=True)
+
+    def finite_loss(self):
+        """Whether the data term of the training loss is finite at the
+        current weights (see :meth:`Trainer.finite_loss`)."""
+        return self.trainer.finite_loss(self.flat, *self.train)
 
 
 # ----------------------------------------------------------------------
@@ -474,12 +538,17 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
 
     def callback(intermediate_result):
         nonlocal stop_requested
-        est.loss_curve_.append(float(intermediate_result.fun))
+        # the fitted attributes follow the iterations, so that a callback
+        # sees (and may checkpoint) the model of this iteration
+        trainer.from_host(flat, intermediate_result.x)
+        est.loss_ = float(intermediate_result.fun)
+        est.loss_curve_.append(est.loss_)
+        est.n_iter_ = len(est.loss_curve_)
+        est.best_loss_ = min(est.loss_curve_)
         if est.verbose:
             print("Iteration %d, loss = %.8f"
                   % (len(est.loss_curve_), est.loss_curve_[-1]))
         x = trainer.copy(flat)
-        trainer.from_host(x, intermediate_result.x)
         stop_requested = tasks.end(reconstruction_attributes(trainer, x))
         tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, x))
         if stop_requested:
@@ -501,6 +570,8 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
         )
     trainer.from_host(flat, res.x)
     _lbfgs_attributes(est, res, stop_requested)
+    if res.status == 0 and not stop_requested:
+        _warn_if_worse_than_mean(est, network, Y, sw)
 
 
 def _lbfgs_attributes(est, res, stop_requested):
@@ -518,6 +589,28 @@ def _lbfgs_attributes(est, res, stop_requested):
             "Increase the number of iterations (max_iter) or the number of "
             f"function evaluations (max_fun={est.max_fun}) to improve the "
             "convergence, or scale the data, e.g. with StandardScaler.",
+            ConvergenceWarning,
+            module=__name__,
+        )
+
+
+def _warn_if_worse_than_mean(est, network, Y, sw):
+    """A squared-error fit that L-BFGS reports converged is never worse than
+    predicting the mean of y (zero weights and that output bias cost no
+    penalty); when it is, the objective was too imprecise to minimise
+    (e.g. float32 with y far from zero): say so."""
+    if network.loss.name != "squared_error":
+        return
+    Y, sw = to_host(Y).astype(np.float64), to_host(sw)
+    mean = np.average(Y, axis=0, weights=sw)
+    baseline = 0.5 * float(np.average(((Y - mean) ** 2).sum(axis=1), weights=sw))
+    if baseline > 0 and est.loss_ > baseline * (1 + 1e-3):
+        warn(
+            f"lbfgs stopped at a loss of {est.loss_:.6g}, worse than the "
+            f"{baseline:.6g} of predicting the mean of y: the objective was "
+            f"too imprecise to minimise in {network.dtype.name}. Center and "
+            "scale y (e.g. with TransformedTargetRegressor and StandardScaler)"
+            " or pass X as float64.",
             ConvergenceWarning,
             module=__name__,
         )

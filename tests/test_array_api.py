@@ -91,7 +91,7 @@ def test_fit_and_predict_stay_on_the_device_in_their_dtype(combo, solver):
         for array in est.coefs_ + est.intercepts_:
             _assert_on(array, xp, device, dtype)
         if solver != "lbfgs":
-            for name in est._optimizer._state_arrays:
+            for name in est._optimizer._arrays:
                 _assert_on(getattr(est._optimizer, name), xp, device, dtype)
         _assert_on(est.predict_proba(X), xp, device, dtype)
         _assert_on(est.predict_log_proba(X), xp, device, dtype)

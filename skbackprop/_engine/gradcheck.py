@@ -110,16 +110,25 @@ def gradcheck(
     >>> gradcheck(X, Y, (4,), "tanh", "binary_log_loss", alpha=0.1) < 1e-6
     True
     """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    if Y.ndim == 1:
-        Y = Y.reshape(-1, 1)
-    sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+    X, Y, sw = _check_data(X, Y, sample_weight, loss)
+    _check_positive(eps=eps, atol=atol)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
+    hidden = [int(h) for h in hidden_layer_sizes]
+    if any(h <= 0 for h in hidden):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+    units = [X.shape[1], *hidden, Y.shape[1]]
     net = Network(units, activation, loss, dtype=np.float64)
     if params is None:
         params = net.init_params(np.random.RandomState(random_state))
-    params = np.array(params, dtype=np.float64)  # our own copy
+    params = np.array(params, dtype=np.float64).ravel()  # our own copy
+    if params.size != net.n_params:
+        raise ValueError(
+            f"params must hold the network's {net.n_params} parameters, got "
+            f"{params.size}."
+        )
+    if not np.isfinite(params).all():
+        raise ValueError("params contains NaN or infinity.")
     sw_sum = X.shape[0] if sw is None else sw.sum()
     l2 = alpha / sw_sum
     ws = net.workspace(X.shape[0])
@@ -136,3 +145,65 @@ def gradcheck(
     if return_gradients:
         return err, grad, num
     return err
+
+
+def _as_float_array(A, name, dims):
+    """``A`` as a float64 array with ``ndim`` in ``dims``, finite."""
+    if hasattr(A, "tocsr") and not isinstance(A, np.ndarray):
+        raise TypeError(f"gradcheck needs a dense {name}, got a sparse matrix; "
+                        f"pass {name}.toarray().")
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim not in dims:
+        if A.ndim == 1:
+            raise ValueError(
+                f"Expected 2D array, got 1D array instead for {name}: reshape "
+                "it with .reshape(-1, 1) for a single feature."
+            )
+        raise ValueError(
+            f"{name} must be {' or '.join(f'{d}-D' for d in dims)}, got an "
+            f"array with dim {A.ndim}."
+        )
+    if np.isnan(A).any():
+        raise ValueError(f"Input {name} contains NaN.")
+    if not np.isfinite(A).all():
+        raise ValueError(f"Input {name} contains infinity.")
+    return A
+
+
+def _check_data(X, Y, sample_weight, loss):
+    """Validated ``(X, Y, sample_weight)`` of :func:`gradcheck` (with the
+    wording of scikit-learn's checks)."""
+    X = _as_float_array(X, "X", (2,))
+    Y = _as_float_array(Y, "Y", (1, 2))
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"{[X.shape[0], Y.shape[0]]}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+            "of 1 is required."
+        )
+    if loss == "poisson" and (Y < 0).any():
+        raise ValueError("Y has negative values, which the poisson loss refuses.")
+    if sample_weight is None:
+        return X, Y, None
+    sw = _as_float_array(sample_weight, "sample_weight", (1,))
+    if sw.shape != (X.shape[0],):
+        raise ValueError(
+            f"sample_weight.shape == {sw.shape}, expected ({X.shape[0]},)!"
+        )
+    if (sw < 0).any():
+        raise ValueError("Negative values in data passed to sample_weight.")
+    if not sw.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return X, Y, sw
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}.")

@@ -341,6 +341,22 @@ class Network:
             kernels.add_l2(grad, flat, l2, self.n_coef, ws.scratch)
         return loss + self.penalty(flat, l2)
 
+    def output_bound(self, flat, x_max):
+        """An upper bound of ``|z_L|``, the output pre-activations, over
+        inputs with ``|x| <= x_max`` (``inf`` when it overflows).
+
+        Every hidden activation satisfies ``|f(z)| <= |z| + 1``, so layer by
+        layer ``|a_k| <= (|a_{k-1}| + 1) max_j sum_i |W_ij| + max |b|``.
+        """
+        coefs, intercepts = self.unpack(flat)
+        bound = float(x_max)
+        for k, (W, b) in enumerate(zip(coefs, intercepts)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                column = float(np.abs(W).sum(axis=0).max(initial=0.0))
+                bias = float(np.abs(b).max(initial=0.0))
+            bound = (bound + (1.0 if k else 0.0)) * column + bias
+        return bound
+
     def predict(self, coefs, intercepts, X, block=2048):
         """Network output for ``X`` in arrays of this call (thread-safe).
 

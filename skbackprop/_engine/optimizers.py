@@ -129,7 +129,7 @@ class _Stochastic:
         """A copy of the state, for :meth:`set_state`; ``copy`` copies its
         arrays (numpy's, or another namespace's)."""
         state = dict(vars(self))
-        for name in self._state_arrays:
+        for name in self._arrays:
             state[name] = copy(state[name])
         return state
 
@@ -144,6 +144,21 @@ class _Stochastic:
         twin = type(self).__new__(type(self))
         twin.set_state(self.copy_state(converter))
         return twin
+
+    def configure(self, **settings):
+        """Adopt changed hyperparameters in place, keeping the state
+        (velocity, moments, step count): ``settings`` are constructor
+        arguments.  A changed ``learning_rate_init`` (or SGD schedule)
+        restarts the learning rate from it, as a new optimizer would."""
+        restart = False
+        for name, value in settings.items():
+            current = getattr(self, name)
+            value = type(current)(value)
+            if value != current:
+                setattr(self, name, value)
+                restart = restart or name in self._restarts
+        if restart:
+            self.learning_rate = self.learning_rate_init
 
     def iteration_ends(self, time_step):
         """Hook called at the end of an epoch with the samples seen so far."""
@@ -165,10 +180,33 @@ class _Stochastic:
         return state
 
 
-def optimizer_from_state(state):
-    """Rebuild an optimizer from :meth:`_Stochastic.get_state`'s dict."""
+def optimizer_from_state(state, n_params=None):
+    """Rebuild an optimizer from :meth:`_Stochastic.get_state`'s dict.
+
+    Raises ValueError (naming the optimizer state) for an unknown kind, a
+    missing field, or state arrays that are not float vectors of
+    ``n_params`` elements (when given).
+    """
     state = dict(state)
-    cls = {"SGD": SGD, "Adam": Adam}[state.pop("kind")]
+    kind = state.pop("kind", None)
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(
+            f"Unknown optimizer kind {kind!r} in the optimizer state; "
+            f"expected one of {sorted(_KINDS)}."
+        )
+    missing = [name for name in cls._fields if name not in state]
+    if missing:
+        raise ValueError(f"The {kind} optimizer state lacks {missing}.")
+    for name in cls._arrays:
+        a = state[name]
+        if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim == 1
+                and (n_params is None or a.shape == (n_params,))):
+            raise ValueError(
+                f"The {kind} optimizer state's {name!r} is not a float vector "
+                f"of {n_params} parameters: {type(a).__name__} "
+                f"{getattr(a, 'dtype', '')} {getattr(a, 'shape', '')}."
+            )
     opt = cls.__new__(cls)
     vars(opt).update(state)
     return opt
@@ -205,7 +243,10 @@ class SGD(_Stochastic):
     """
 
     _state_name = "velocity"  # a state array shaped like the parameters
-    _state_arrays = ("velocity",)
+    _arrays = ("velocity",)
+    _fields = ("learning_rate_init", "learning_rate", "lr_schedule", "momentum",
+               "nesterov", "power_t", *_arrays)
+    _restarts = ("learning_rate_init", "lr_schedule", "power_t")
 
     def __init__(
         self,
@@ -233,9 +274,11 @@ class SGD(_Stochastic):
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
-            self.learning_rate = (
-                self.learning_rate_init / (time_step + 1) ** self.power_t
-            )
+            try:
+                scale = (time_step + 1) ** self.power_t
+            except OverflowError:  # a huge power_t: the rate is 0
+                scale = math.inf
+            self.learning_rate = self.learning_rate_init / scale
 
     def trigger_stopping(self, msg, verbose):
         if self.lr_schedule != "adaptive":
@@ -281,7 +324,10 @@ class Adam(_Stochastic):
     """
 
     _state_name = "m"  # a state array shaped like the parameters
-    _state_arrays = ("m", "v")
+    _arrays = ("m", "v")
+    _fields = ("learning_rate_init", "learning_rate", "beta_1", "beta_2",
+               "epsilon", "t", *_arrays)
+    _restarts = ()  # the rate is recomputed from learning_rate_init each step
 
     def __init__(
         self,
@@ -338,3 +384,6 @@ def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
         options=options,
         callback=callback,
     )
+
+
+_KINDS = {"SGD": SGD, "Adam": Adam}

@@ -69,8 +69,12 @@ class Trainer:
         """One mini-batch step: forward, loss, backward, update of ``params``.
 
         Returns the batch objective (data term and L2 penalty) at the
-        parameters *before* the update.
+        parameters *before* the update.  A batch whose sample weights are
+        all zero contributes nothing: no pass, no update (Adam's step count
+        does not advance); it returns 0.0.
         """
+        if sample_weight is not None and not sample_weight.any():
+            return 0.0
         network, ws = self.network, self.workspace
         loss = network.data_loss_grad(
             params, self.grad, X, Y, sample_weight, ws, self.kernels
@@ -103,7 +107,8 @@ class Trainer:
         -------
         float
             ``sum_b loss_b * w_b`` over the batches, ``w_b`` a batch's
-            total sample weight (its size without weights).
+            total sample weight (its size without weights); batches of
+            weight zero are skipped (see :meth:`step`).
         """
         n = X.shape[0]
         if order is not None:
@@ -139,6 +144,29 @@ class Trainer:
         Y_b = Y.take(idx, axis=0, out=ws.y[:m], mode="clip")
         sw_b = None if sample_weight is None else sample_weight[idx]
         return X_b, Y_b, sw_b
+
+    def finite_loss(self, params, X, Y, sample_weight):
+        """Whether the data term of the loss (so the network's output on
+        ``X``) is finite at ``params``: by a bound on the output when that
+        suffices, else computed.  (Not the L2 term: weights beyond 1e154
+        overflow it with finite outputs.)"""
+        network = self.network
+        if getattr(self, "_bounds_of", None) is not X:
+            self._bounds_of, self._bounds = X, (_abs_max(X), _abs_max(Y))
+        x_max, y_max = self._bounds
+        z_max = network.output_bound(params, x_max)
+        big = float(np.finfo(network.dtype).max)
+        if network.out_activation.name == "exp":
+            safe = z_max < 0.5 * np.log(big)
+        else:
+            safe = z_max + y_max < 1e-3 * np.sqrt(big)
+        if safe:
+            return True
+        coefs, intercepts = network.unpack(params)
+        with np.errstate(all="ignore"):
+            out = network.predict(coefs, intercepts, X)
+            loss = network.loss.value(out, Y, sample_weight)
+        return bool(np.isfinite(out).all() and np.isfinite(loss))
 
     # the arrays of the training loop: copies, checks, host round trips
     def copy(self, params):
@@ -262,6 +290,14 @@ class TinyTrainer(Trainer):
         if getattr(self, "_Y_source", None) is not Y:
             self._Y_source, self._Y = Y, np.ascontiguousarray(Y, dtype=dtype)
         return self._Y
+
+
+def _abs_max(A):
+    """``max |A|`` without a temporary (0 for an empty array)."""
+    data = A.data if is_sparse(A) else A
+    if data.size == 0:
+        return 0.0
+    return max(float(data.max()), -float(data.min()))
 
 
 def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None):

@@ -340,6 +340,14 @@ class XpTrainer:
 
         return fun
 
+    def finite_loss(self, params, X, Y, sample_weight):
+        """Whether the data term of the loss is finite at ``params``."""
+        c = self._c(params.dtype)
+        acts, _ = _forward(self.ns, c, self.network, params, X)
+        loss = _loss_sum(self.ns, c, self.network.loss.name, acts[-1], Y,
+                         sample_weight)
+        return self.ns.all_finite(acts[-1]) and math.isfinite(float(loss))
+
     # the arrays of the training loop: copies, checks, host round trips
     def copy(self, params):
         return self.ns.copy(params)

@@ -1,0 +1,190 @@
+"""Input checks of the estimators that go beyond scikit-learn's
+``validate_data``: sample and class weights, labels with missing values,
+and the cast of weights and regression targets to X's dtype.
+
+Every check raises ``ValueError`` (``TypeError`` where scikit-learn does)
+with scikit-learn's wording where it has one, and none lets a
+``RuntimeWarning`` escape: casts to float32 run under ``np.errstate`` and
+are checked afterwards.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._warnings import warn
+
+__all__ = [
+    "cast_targets",
+    "check_class_weight",
+    "check_no_missing_labels",
+    "check_sample_weight",
+    "finalize_weights",
+]
+
+
+def _is_sparse(a):
+    return hasattr(a, "tocsr") and not isinstance(a, np.ndarray)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as a float64 array of shape ``(n_samples,)``
+    (None stays None): numeric, finite, non-negative, not all zero."""
+    if sample_weight is None:
+        return None
+    if _is_sparse(sample_weight):
+        raise TypeError(
+            "Sparse data was passed for sample_weight, but dense data is "
+            "required. Use '.toarray()' to convert to a dense numpy array."
+        )
+    sw = np.asarray(sample_weight)
+    if sw.ndim == 0:
+        sw = np.full(n_samples, sw)
+    if sw.dtype.kind == "O":  # e.g. an object array of numbers (as sklearn)
+        try:
+            sw = sw.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "sample_weight must be numeric, got dtype object."
+            ) from None
+    if sw.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be numeric, got dtype {sw.dtype}.")
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {sw.shape}, expected ({n_samples},)!"
+        )
+    sw = sw.astype(np.float64)  # always a copy: the caller's array is kept
+    if np.isnan(sw).any():
+        raise ValueError("Input sample_weight contains NaN.")
+    if not np.isfinite(sw).all():
+        raise ValueError("Input sample_weight contains infinity.")
+    if (sw < 0).any():
+        raise ValueError("Negative values in data passed to sample_weight.")
+    if not sw.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sw
+
+
+def check_class_weight(class_weight):
+    """Refuse class weights that ``sample_weight`` would refuse: values
+    must be finite, non-negative real numbers."""
+    if not isinstance(class_weight, dict):
+        return
+    for label, value in class_weight.items():
+        if not isinstance(value, (Real, np.bool_)):
+            raise ValueError(
+                f"class_weight values must be real numbers; got {value!r} "
+                f"for class {label!r}."
+            )
+        if not np.isfinite(value):
+            raise ValueError(
+                f"class_weight for class {label!r} is not finite: {value!r}."
+            )
+        if value < 0:
+            raise ValueError(
+                f"class_weight values must not be negative; got {value!r} "
+                f"for class {label!r}."
+            )
+
+
+def finalize_weights(sw, dtype):
+    """The combined float64 weights ``sw`` (sample times class weights) in
+    X's ``dtype``, refusing a total that overflows and weights that
+    overflow or all underflow in float32."""
+    if sw is None:
+        return None
+    with np.errstate(over="ignore"):
+        total = sw.sum()
+    if not np.isfinite(total):
+        raise ValueError(
+            "The sample weights are too large: their total overflows float64. "
+            "Divide them by a common factor."
+        )
+    if np.dtype(dtype) == sw.dtype:
+        return sw
+    with np.errstate(over="ignore", under="ignore"):
+        cast = sw.astype(dtype)
+        cast_total = cast.sum()
+    name = np.dtype(dtype).name
+    if not np.isfinite(cast).all():
+        raise ValueError(
+            f"The sample weights reach {sw.max():.3g}, beyond the range of "
+            f"{name} (the dtype of X, largest {np.finfo(dtype).max:.3g}). "
+            f"Divide them by a common factor or pass X as float64."
+        )
+    if not cast.any():
+        raise ValueError(
+            f"Every non-zero sample weight underflows to 0 in {name} (the "
+            f"dtype of X): the largest is {sw.max():.3g}. Multiply them by a "
+            f"common factor or pass X as float64."
+        )
+    if not np.isfinite(cast_total):
+        raise ValueError(
+            f"The total sample weight, {total:.3g}, overflows {name} (the "
+            f"dtype of X). Divide the weights by a common factor or pass X "
+            f"as float64."
+        )
+    return cast
+
+
+def cast_targets(y, dtype):
+    """Regression targets ``y`` (float64, finite) as a new 2-D array of X's
+    ``dtype``: an error if a value overflows it, a ConvergenceWarning if
+    float32 cannot resolve the targets' spread."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        Y = np.array(y, dtype=dtype, copy=True).reshape(y.shape[0], -1)
+    if Y.dtype == np.asarray(y).dtype or Y.size == 0:
+        return Y
+    name = np.dtype(dtype).name
+    if not np.isfinite(Y).all():
+        raise ValueError(
+            f"y has values up to {np.max(np.abs(y)):.3g}, beyond the range of "
+            f"{name} (the dtype of X, largest {np.finfo(dtype).max:.3g}). "
+            f"Scale y or pass X as float64."
+        )
+    _warn_if_unresolved(np.asarray(y, dtype=np.float64).reshape(Y.shape), dtype)
+    return Y
+
+
+def _warn_if_unresolved(y, dtype):
+    """Warn when the spacing of ``dtype`` at y's magnitude is coarse
+    compared with y's spread (targets far from zero in float32)."""
+    spread = y.std(axis=0)
+    spacing = np.spacing(np.abs(y).max(axis=0).astype(dtype)).astype(np.float64)
+    coarse = (spread > 0) & (spacing > 0.1 * spread)
+    if coarse.any():
+        k = int(np.argmax(coarse))
+        warn(
+            f"y is far from zero for its spread (mean {y[:, k].mean():.6g}, "
+            f"standard deviation {spread[k]:.3g}): {np.dtype(dtype).name} "
+            f"(the dtype of X) resolves it only in steps of {spacing[k]:.3g}, "
+            "so the fit may not converge to a useful model. Center and scale "
+            "y (e.g. with TransformedTargetRegressor and StandardScaler) or "
+            "pass X as float64.",
+            ConvergenceWarning,
+            module=__name__,
+        )
+
+
+def _is_missing(value):
+    return value is None or type(value).__name__ == "NAType"  # pandas.NA
+
+
+def check_no_missing_labels(y, name="y"):
+    """Refuse class labels that are None or pandas.NA, and NaN among the
+    ``classes`` of ``partial_fit`` (NaN in ``y`` is left to scikit-learn's
+    'Input contains NaN')."""
+    if y is None or _is_sparse(y):
+        return  # None: scikit-learn's "requires y to be passed"
+    kind = getattr(getattr(y, "dtype", None), "kind", "O")
+    if kind == "f" and name == "classes" and np.isnan(y).any():
+        raise ValueError(f"Input {name} contains NaN.")
+    if kind != "O":
+        return
+    values = np.asarray(y, dtype=object)
+    if any(_is_missing(v) for v in values.flat):
+        raise ValueError(
+            f"The labels in {name} contain missing values (None or pandas.NA); "
+            "drop those samples or fill the labels in."
+        )
