@@ -29,6 +29,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _extensions as extensions
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
@@ -45,7 +46,8 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        # a sequence: one name per hidden layer (checked at fit)
+        "activation": [StrOptions(set(ACTIVATIONS)), "array-like"],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -73,6 +75,9 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        # a sequence: one rate per hidden layer (checked at fit)
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "scoring": [None, str, callable],
     }
 
     # ------------------------------------------------------------------
@@ -210,6 +215,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
     # fitting
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._hidden_layer_sizes()
+        extensions.check_extension_params(self, len(hidden))
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -334,6 +340,13 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             )
         return out
 
+    def _validation_score(self, X, y, sample_weight):
+        """Early stopping's score on the validation split: ``scoring``, or
+        accuracy / R^2 by default."""
+        if self.scoring is None:
+            return self._score(X, y, sample_weight=sample_weight)
+        return extensions.scorer_validation_score(self, X, y, sample_weight)
+
     def _score_with_function(self, X, y, sample_weight, score_function):
         y_pred = self._forward_pass_fast(X, check_input=False)
         if not np.isfinite(y_pred).all():
@@ -426,6 +439,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
+        dropout=0.0,
+        scoring=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -451,6 +466,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.class_weight = class_weight
+        self.dropout = dropout
+        self.scoring = scoring
 
     @property
     def loss(self):
@@ -721,6 +738,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        scoring=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -746,6 +765,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.scoring = scoring
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

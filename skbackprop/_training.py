@@ -24,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
+from ._extensions import dropout_generator, dropout_rates
 
 __all__ = [
     "STOCHASTIC_SOLVERS",
@@ -237,7 +238,7 @@ def record_epoch(est, loss, n_samples, validation):
             return True
         return False
     X_val, y_val, sw_val = validation
-    score = est._score(X_val, y_val, sample_weight=sw_val)
+    score = est._validation_score(X_val, y_val, sw_val)
     est.validation_scores_.append(score)
     if est.verbose:
         print("Validation score: %f" % score)
@@ -289,7 +290,8 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     train, validation = validation_split(est, X, Y, sw, random_state)
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(est, n_samples)
-    trainer = make_trainer(network, optimizer, batch_size)
+    rates, masks_rng = _dropout(est, network, random_state)
+    trainer = make_trainer(network, optimizer, batch_size, rates, masks_rng)
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
     run.batch_size = batch_size
@@ -298,6 +300,16 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     # loss_curve_ accumulate across partial_fit calls and warm starts)
     est.n_iter_ = 0
     run.epochs(incremental)
+
+
+def _dropout(est, network, random_state):
+    """``(rates, generator)`` of the dropout masks, ``(None, None)``
+    without dropout: the generator is made (and seeded) only when a rate is
+    above 0, so a fit without dropout draws exactly what it always did."""
+    rates = dropout_rates(est, network.n_layers - 2)
+    if not any(rates):
+        return None, None
+    return rates, dropout_generator(random_state)
 
 
 class _EpochRun:

@@ -232,8 +232,9 @@ def test_signature_mirrors_sklearn():
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     for ours, theirs, extra in [
-        (BackpropMLPClassifier, MLPClassifier, ["class_weight"]),
-        (BackpropMLPRegressor, MLPRegressor, []),
+        (BackpropMLPClassifier, MLPClassifier,
+         ["class_weight", "dropout", "scoring"]),
+        (BackpropMLPRegressor, MLPRegressor, ["dropout", "scoring"]),
     ]:
         mine = inspect.signature(ours).parameters
         ref = inspect.signature(theirs).parameters

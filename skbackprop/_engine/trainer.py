@@ -38,13 +38,22 @@ class Trainer:
         Chosen by :func:`.kernels.select_kernels` when omitted.
     poison : bool, default=False
         Debug mode of the workspace (see :class:`.network.Workspace`).
+    dropout : sequence of float, default=None
+        Dropout rate of each hidden layer (None: no dropout).
+    rng : numpy.random.Generator, default=None
+        Draws the dropout masks, one batch at a time (:meth:`step`); needed
+        when a rate is above 0, unused otherwise.
     """
 
-    def __init__(self, network, optimizer, capacity, kernels=None, poison=False):
+    def __init__(self, network, optimizer, capacity, kernels=None, poison=False,
+                 dropout=None, rng=None):
         self.network = network
         self.optimizer = optimizer
         self.kernels = kernels or select_kernels(network.n_params)
-        self.workspace = network.workspace(capacity, poison)
+        self.workspace = network.workspace(capacity, poison, dropout)
+        if self.workspace.dropping and rng is None:
+            raise ValueError("dropout needs a random generator (rng).")
+        self.rng = rng
         # the gradient: written by each backward pass, consumed by the step
         self.grad = np.empty(network.n_params, dtype=network.dtype)
 
@@ -63,9 +72,12 @@ class Trainer:
         """One mini-batch step: forward, loss, backward, update of ``params``.
 
         Returns the batch objective (data term and L2 penalty) at the
-        parameters *before* the update.
+        parameters *before* the update.  With dropout, the batch's masks are
+        drawn first.
         """
         network, ws = self.network, self.workspace
+        if ws.dropping:
+            ws.draw_masks(self.rng, X.shape[0])
         loss = network.data_loss_grad(
             params, self.grad, X, Y, sample_weight, ws, self.kernels
         )
@@ -136,6 +148,11 @@ class Trainer:
         line search backs off from an overflowing step.
         """
         network, ws, grad = self.network, self.workspace, self.grad
+        if ws.dropping:
+            raise ValueError(
+                "dropout makes the objective random; L-BFGS needs a "
+                "deterministic one."
+            )
 
         def fun(x):
             if ws.poison:
@@ -151,7 +168,10 @@ class Trainer:
         return fun
 
 
-def make_trainer(network, optimizer, capacity):
+def make_trainer(network, optimizer, capacity, dropout=None, rng=None):
     """The :class:`Trainer` for ``network``, with kernels chosen for it
-    (and the workspace poisoned in debug mode, :data:`DEBUG_POISON`)."""
-    return Trainer(network, optimizer, capacity, poison=DEBUG_POISON)
+    (and the workspace poisoned in debug mode, :data:`DEBUG_POISON`);
+    ``dropout`` and ``rng`` as :class:`Trainer`."""
+    return Trainer(
+        network, optimizer, capacity, poison=DEBUG_POISON, dropout=dropout, rng=rng
+    )
