@@ -136,8 +136,12 @@ def _digits(dtype):
         lambda: BackpropMLPRegressor(
             hidden_layer_sizes=(30,), solver="adam", alpha=1e-3
         ),
+        lambda: BackpropMLPClassifier(
+            hidden_layer_sizes=(40, 20), activation=["relu", "logistic"],
+            dropout=0.2, alpha=1e-3,
+        ),
     ],
-    ids=["adam-clf", "sgd-clf", "adam-reg"],
+    ids=["adam-clf", "sgd-clf", "adam-reg", "adam-dropout-mixed-clf"],
 )
 def test_whole_fit_is_bitwise_the_same_with_and_without_numba(fused, make, dtype):
     X, y = _digits(dtype)
