@@ -1,6 +1,6 @@
 """Docstring sections shared by the classifier and the regressor."""
 
-__all__ = ["SHARED_ATTRS_DOC", "SHARED_PARAMS_DOC"]
+__all__ = ["ALPHA_SCALING_DOC", "SHARED_ATTRS_DOC", "SHARED_PARAMS_DOC"]
 
 SHARED_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -120,6 +120,17 @@ SHARED_PARAMS_DOC = """
         R^2 (regressor).  ``validation_scores_`` records it and ``tol``
         applies to it.  Only used with ``early_stopping=True``, but checked
         at every fit.
+"""
+
+ALPHA_SCALING_DOC = """
+    alpha_scaling : {'dataset', 'batch'}, default='dataset'
+        How ``alpha`` is scaled.  'dataset': divided by the training set's
+        total sample weight ``S``, so the penalty's strength does not depend
+        on ``batch_size`` (see ``alpha``).  'batch': divided by each
+        mini-batch's total sample weight, as scikit-learn's MLP does
+        (scikit-learn issue #6780), which reproduces its numbers exactly.
+        Both agree for full batches and L-BFGS.  An extension over
+        scikit-learn.
 """
 
 SHARED_ATTRS_DOC = """

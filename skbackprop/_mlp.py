@@ -6,6 +6,7 @@ live in :mod:`skbackprop._training`; the mathematics in
 :mod:`skbackprop._engine`.
 """
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,10 +33,18 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _extensions as extensions
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
-from ._docstrings import SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
+from ._docstrings import ALPHA_SCALING_DOC, SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
 from ._engine import ACTIVATIONS, Network, get_loss, optimizer_from_state
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
+
+
+@functools.lru_cache(maxsize=64)
+def _predict_network(layer_units, activation, out_activation, dtype):
+    """The engine network of a fitted model, built once per architecture
+    (a prediction needs its structure only, not its weights)."""
+    loss = get_loss(out_activation=out_activation)
+    return Network(layer_units, activation, loss.name, dtype)
 
 
 class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
@@ -75,6 +84,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "alpha_scaling": [StrOptions({"dataset", "batch"})],
         # a sequence: one rate per hidden layer (checked at fit)
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "scoring": [None, str, callable],
@@ -252,7 +262,8 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             None if sample_weight is None else {"sample_weight": sw},
         )
         tasks.begin_fit()
-        with np.errstate(all="ignore"):
+        threads = training.blas_threads(self.solver, network.layer_units, len(Y))
+        with np.errstate(all="ignore"), threads:
             if self.solver in training.STOCHASTIC_SOLVERS:
                 training.fit_stochastic(
                     self, network, flat, X, Y, sw, incremental, random_state, tasks
@@ -260,10 +271,7 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
             else:
                 training.fit_lbfgs(self, network, flat, X, Y, sw, tasks)
         if not np.isfinite(flat).all():  # pragma: no cover - guarded above
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
+            raise ValueError(training.SKLEARN_NON_FINITE)
         tasks.end_fit()
         return self
 
@@ -319,16 +327,38 @@ class _BaseBackpropMLP(CallbackSupportMixin, BaseEstimator):
     def _forward_pass_fast(self, X, check_input=True):
         """Network output for X (no checks on the result)."""
         if check_input:
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
-                reset=False,
-            )
-        network = self._network()
+            X = self._validate_for_predict(X)
+        activation = self.activation
+        network = _predict_network(
+            tuple(self.coefs_[0].shape[:1]) + tuple(c.shape[1] for c in self.coefs_),
+            activation if isinstance(activation, str) else tuple(activation),
+            self.out_activation_, self.coefs_[0].dtype,
+        )
         with np.errstate(all="ignore"):
             return network.predict(self.coefs_, self.intercepts_, X)
+
+    def _validate_for_predict(self, X):
+        """``validate_data(reset=False)``, with a shortcut for the common
+        case of a serving loop: a small float ndarray of the right width
+        with finite values, from a model fitted without feature names.
+        Every check sklearn makes still applies to it; only their cost goes
+        (it dominates the prediction of a few rows)."""
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and 0 < X.shape[0] <= 64
+            and X.shape[1] == self.n_features_in_
+            and X.dtype in (np.float64, np.float32)
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(
+            self, X, accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32), reset=False,
+        )
 
     def _checked_output(self, X):
         out = self._forward_pass_fast(X)
@@ -378,7 +408,9 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         weights multiply ``sample_weight``.  'balanced' is not available in
         ``partial_fit`` (compute the weights from all the data and pass a
         dict).  An extension over scikit-learn.
-
+"""
+        + ALPHA_SCALING_DOC
+        + """
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -439,6 +471,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
+        alpha_scaling="dataset",
         dropout=0.0,
         scoring=None,
     ):
@@ -466,6 +499,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.class_weight = class_weight
+        self.alpha_scaling = alpha_scaling
         self.dropout = dropout
         self.scoring = scoring
 
@@ -557,7 +591,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
         return self._decode(self._checked_output(X))
 
     @available_if(lambda est: est._check_solver())
@@ -646,7 +679,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y_prob : ndarray of shape (n_samples, n_classes)
             The probability of each class, columns ordered as ``classes_``.
         """
-        check_is_fitted(self)
         y_pred = self._checked_output(X)
         if self.out_activation_ == "logistic":
             # the logistic saturates to exactly 0 or 1 beyond |z| ~ 37; keep
@@ -684,6 +716,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         (scikit-learn also averages the squared error over outputs, which its
         gradient does not)."""
         + SHARED_PARAMS_DOC
+        + ALPHA_SCALING_DOC
         + """
     Attributes
     ----------"""
@@ -738,6 +771,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        alpha_scaling="dataset",
         dropout=0.0,
         scoring=None,
     ):
@@ -765,6 +799,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.alpha_scaling = alpha_scaling
         self.dropout = dropout
         self.scoring = scoring
 
@@ -799,7 +834,6 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        check_is_fitted(self)
         return self._decode(self._checked_output(X))
 
     @available_if(lambda est: est._check_solver())

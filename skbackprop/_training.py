@@ -16,7 +16,8 @@ model left behind is wholly the previous epoch's.
 """
 
 import copy
-import warnings
+import os
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -25,9 +26,11 @@ from sklearn.model_selection import train_test_split
 
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
 from ._extensions import dropout_generator, dropout_rates
+from ._warnings import warn
 
 __all__ = [
     "STOCHASTIC_SOLVERS",
+    "blas_threads",
     "fit_lbfgs",
     "fit_stochastic",
     "restore_state",
@@ -45,6 +48,83 @@ _EPOCH_STATE = (
     "n_iter_", "t_", "loss_", "loss_curve_", "best_loss_",
     "_no_improvement_count", "validation_scores_", "best_validation_score_",
 )
+
+
+# ----------------------------------------------------------------------
+# BLAS threads
+LBFGS_THREADED_FLOPS = 8e6
+"""Smallest full-batch forward pass (in flops) for which L-BFGS keeps
+numpy's BLAS threads; below it, one thread is faster."""
+
+_blas_libraries = None  # (numpy's BLAS, the others), found once
+
+
+def _find_blas_libraries():
+    """numpy's BLAS thread pools and the others (scipy's, say).
+
+    With wheels, numpy and scipy each load their own OpenBLAS; a library
+    under a folder named like numpy's is numpy's.  When none is (one BLAS
+    shared by all, as with conda), every library counts as numpy's.
+    """
+    global _blas_libraries
+    if _blas_libraries is None:
+        from threadpoolctl import ThreadpoolController
+
+        blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        ours = [lib for lib in blas if "numpy" in os.path.dirname(lib.filepath)]
+        others = [lib for lib in blas if lib not in ours]
+        _blas_libraries = (ours or others, others if ours else [])
+    return _blas_libraries
+
+
+def _thread_plan(solver, forward_flops):
+    """``(threads for numpy's BLAS, threads for the others, explicit)``;
+    None keeps the current setting; ``explicit`` allows raising it.
+
+    The stochastic solvers use numpy's BLAS alone, whose threads pay off
+    from small batches on.  L-BFGS alternates numpy's products with scipy's
+    own BLAS calls, and two pools of spinning threads starve each other on
+    a few cores: scipy's pool gets one thread, and numpy's too when the
+    products are small.  ``SKBACKPROP_BLAS_THREADS`` overrides: ``off``
+    leaves every pool alone, an integer sets every pool to it.
+    """
+    setting = os.environ.get("SKBACKPROP_BLAS_THREADS", "auto").strip().lower()
+    if setting == "off":
+        return None, None, False
+    if setting not in ("", "auto"):
+        try:
+            n = max(int(setting), 1)
+        except ValueError:
+            raise ValueError(
+                "SKBACKPROP_BLAS_THREADS must be 'auto', 'off' or a number of "
+                f"threads, got {setting!r}."
+            ) from None
+        return n, n, True
+    if solver != "lbfgs":
+        return None, 1, False
+    return (1 if forward_flops < LBFGS_THREADED_FLOPS else None), 1, False
+
+
+@contextmanager
+def blas_threads(solver, layer_units, n_rows):
+    """Set the BLAS thread pools for a fit (see :func:`_thread_plan`) and
+    restore the caller's settings afterwards.  Only lowers thread counts,
+    unless ``SKBACKPROP_BLAS_THREADS`` asks for more."""
+    flops = 2.0 * n_rows * sum(a * b for a, b in zip(layer_units, layer_units[1:]))
+    n_ours, n_others, explicit = _thread_plan(solver, flops)
+    ours, others = _find_blas_libraries()
+    changes = [(lib, n_ours) for lib in ours] + [(lib, n_others) for lib in others]
+    saved = [(lib, lib.get_num_threads()) for lib, n in changes if n is not None]
+    try:
+        for (lib, n), (_, current) in zip(
+            [c for c in changes if c[1] is not None], saved
+        ):
+            if n < current or explicit:
+                lib.set_num_threads(n)
+        yield
+    finally:
+        for lib, n in saved:
+            lib.set_num_threads(n)
 
 
 # ----------------------------------------------------------------------
@@ -99,7 +179,9 @@ class EpochCheckpoint:
 def regularization(alpha, sample_weight, n_samples):
     """L2 strength ``lambda = alpha / S`` with ``S`` the total sample
     weight of the training data (``n_samples`` when unweighted); returns
-    ``(lambda, S)``."""
+    ``(lambda, S)``.  (With ``alpha_scaling="batch"`` each mini-batch uses
+    ``alpha / S_b`` instead, as scikit-learn; L-BFGS's one batch is the
+    data, so both agree there.)"""
     total = n_samples if sample_weight is None else float(sample_weight.sum())
     return float(alpha) / total, total
 
@@ -168,9 +250,10 @@ def batch_size_for(est, n_samples):
     if est.batch_size == "auto":
         return min(200, n_samples)
     if est.batch_size > n_samples:
-        warnings.warn(
+        warn(
             "Got `batch_size` less than 1 or larger than "
-            "sample size. It is going to be clipped"
+            "sample size. It is going to be clipped",
+            module=__name__,
         )
     return int(np.clip(est.batch_size, 1, n_samples))
 
@@ -206,6 +289,14 @@ def reconstruction_attributes(network, flat):
     return attributes
 
 
+SKLEARN_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+"""scikit-learn's message for a fit gone non-finite; ours continue it, so
+code that matches scikit-learn's message keeps working."""
+
+
 def diverged(est, first_epoch):
     """Report a non-finite loss: an error on the first epoch of a model,
     a ConvergenceWarning (and a stop) later."""
@@ -215,10 +306,11 @@ def diverged(est, first_epoch):
         f"learning_rate_init={est.learning_rate_init} may be too large."
     )
     if first_epoch:
-        raise ValueError(msg)
-    warnings.warn(
+        raise ValueError(f"{SKLEARN_NON_FINITE} {msg}")
+    warn(
         msg + " Stopping; the weights of the last finite epoch are kept.",
         ConvergenceWarning,
+        module=__name__,
     )
 
 
@@ -272,10 +364,11 @@ def stalled(est, optimizer):
 
 
 def warn_max_iter(est):
-    warnings.warn(
+    warn(
         "Stochastic Optimizer: Maximum iterations (%d) reached and the "
         "optimization hasn't converged yet." % est.max_iter,
         ConvergenceWarning,
+        module=__name__,
     )
 
 
@@ -290,12 +383,19 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     train, validation = validation_split(est, X, Y, sw, random_state)
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(est, n_samples)
+    epochs = 1 if incremental else est.max_iter
     rates, masks_rng = _dropout(est, network, random_state)
-    trainer = make_trainer(network, optimizer, batch_size, rates, masks_rng)
+    trainer = make_trainer(
+        network, optimizer, batch_size, epochs * -(-n_samples // batch_size),
+        rates, masks_rng,
+    )
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
     run.batch_size = batch_size
     run.l2, run.total_weight = regularization(est.alpha, train[2], n_samples)
+    run.per_batch = est.alpha_scaling == "batch"
+    if run.per_batch:
+        run.l2 = float(est.alpha)
     # as in sklearn, n_iter_ counts the epochs of this call (t_ and
     # loss_curve_ accumulate across partial_fit calls and warm starts)
     est.n_iter_ = 0
@@ -319,7 +419,7 @@ class _EpochRun:
         self.est, self.network, self.flat = est, network, flat
         self.trainer, self.optimizer = trainer, trainer.optimizer
         X, Y, sw = train
-        self.train = (trainer.prepare(X), Y, sw)
+        self.train = (trainer.prepare(X, est.shuffle), Y, sw)
         self.validation, self.tasks = validation, tasks
         self.best = None  # the best epoch's weights (early stopping)
 
@@ -338,9 +438,10 @@ class _EpochRun:
             if checkpoint is not None:
                 checkpoint.restore(est, self.flat, self.optimizer)
             self.tasks.end(empty=True)
-            warnings.warn(
+            warn(
                 "Training interrupted by user; the weights of the last "
-                "completed epoch are kept."
+                "completed epoch are kept.",
+                module=__name__,
             )
         if self.best is not None:
             self.flat[...] = self.best
@@ -350,7 +451,8 @@ class _EpochRun:
         est, flat = self.est, self.flat
         X, Y, sw = self.train
         weighted = self.trainer.epoch(
-            flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2
+            flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2,
+            self.per_batch,
         )
         loss = weighted / self.total_weight
         if not (np.isfinite(loss) and np.isfinite(flat).all()):
@@ -397,8 +499,9 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks):
     if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
         flat[...] = x0
         raise ValueError(
-            "L-BFGS could not find a finite loss. The input data may contain"
-            " very large values; scale it, e.g. with StandardScaler."
+            f"{SKLEARN_NON_FINITE} L-BFGS could not find a finite loss. The "
+            "input data may contain very large values; scale it, e.g. with "
+            "StandardScaler."
         )
     flat[...] = res.x
     _lbfgs_attributes(est, res, stop_requested)
@@ -413,11 +516,12 @@ def _lbfgs_attributes(est, res, stop_requested):
         message = res.message
         if isinstance(message, bytes):  # pragma: no cover - old scipy
             message = message.decode("latin1")
-        warnings.warn(
+        warn(
             f"lbfgs failed to converge after {res.nit} iteration(s) "
             f"(status={res.status}):\n{message}\n\n"
             "Increase the number of iterations (max_iter) or the number of "
             f"function evaluations (max_fun={est.max_fun}) to improve the "
             "convergence, or scale the data, e.g. with StandardScaler.",
             ConvergenceWarning,
+            module=__name__,
         )

@@ -78,6 +78,10 @@ CASES = {
         hidden_layer_sizes=(9,), activation="logistic", early_stopping=True,
         batch_size=40,
     ),
+    # small enough for the compiled whole-epoch loop
+    "adam-tiny-elu-clf": lambda: BackpropMLPClassifier(
+        hidden_layer_sizes=(3,), activation="elu", batch_size=8, alpha=0.1,
+    ),
     # dropout (mask buffers) with one activation per hidden layer
     "adam-dropout-mixed-clf": lambda: BackpropMLPClassifier(
         hidden_layer_sizes=(20, 10, 8), activation=["logistic", "gelu", "relu"],
@@ -99,6 +103,7 @@ def test_poisoned_workspace_fits_equal_normal_fits(monkeypatch, case, dtype, com
         pytest.importorskip("numba")
         monkeypatch.setattr(kernels, "disabled", False)
         monkeypatch.setattr(kernels, "MIN_PARAMS", 0)
+        monkeypatch.setattr(kernels, "TINY_MIN_BATCHES", 0)
     X, y = _digits()
     X = X.astype(dtype)
     sw = np.random.RandomState(0).uniform(0.5, 2.0, len(y))

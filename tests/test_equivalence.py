@@ -122,6 +122,47 @@ def test_whole_training_run_matches_sklearn_from_the_same_seed(solver):
     assert ours.n_iter_ == theirs.n_iter_ and ours.t_ == theirs.t_
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_alpha_scaling_batch_reproduces_sklearn_with_mini_batches(solver, weighted):
+    """alpha_scaling='batch' divides alpha by each batch's weight, as sklearn
+    does: the whole run equals sklearn's (load_digits, batch 200, alpha
+    1e-4); the default divides by the data's weight and does not.  (With
+    sample weights sklearn's reported epoch loss averages the batches by
+    their size, not their weight -- not the objective it minimises -- so
+    there the weights are compared, not the loss curve.)"""
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    sw = np.random.RandomState(1).uniform(0.5, 2.0, len(y)) if weighted else None
+    params = dict(solver=solver, random_state=0, max_iter=6, alpha=1e-4,
+                  batch_size=200, hidden_layer_sizes=(40,))
+    theirs = _fit_quietly(MLPClassifier(**params), X, y, sample_weight=sw)
+    ours = _fit_quietly(BackpropMLPClassifier(alpha_scaling="batch", **params),
+                        X, y, sample_weight=sw)
+    if not weighted:
+        assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    for mine, ref in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
+    ):
+        assert_allclose(mine, ref, rtol=0, atol=1e-10)
+    default = _fit_quietly(BackpropMLPClassifier(**params), X, y, sample_weight=sw)
+    assert np.abs(default.coefs_[0] - theirs.coefs_[0]).max() > 1e-8
+
+
+def test_alpha_scaling_agrees_for_lbfgs_and_full_batches():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300]
+    for params in (dict(solver="lbfgs", max_iter=20),
+                   dict(solver="adam", batch_size=300, max_iter=5)):
+        fits = [
+            _fit_quietly(BackpropMLPClassifier(
+                hidden_layer_sizes=(10,), alpha=0.1, random_state=0,
+                alpha_scaling=scaling, **params), X, y)
+            for scaling in ("dataset", "batch")
+        ]
+        assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-12)
+
+
 def test_lbfgs_matches_sklearn_with_l2():
     X, y = make_regression(n_samples=80, n_features=5, noise=1.0, random_state=0)
     y = y / y.std()

@@ -233,8 +233,9 @@ def test_signature_mirrors_sklearn():
 
     for ours, theirs, extra in [
         (BackpropMLPClassifier, MLPClassifier,
-         ["class_weight", "dropout", "scoring"]),
-        (BackpropMLPRegressor, MLPRegressor, ["dropout", "scoring"]),
+         ["class_weight", "alpha_scaling", "dropout", "scoring"]),
+        (BackpropMLPRegressor, MLPRegressor,
+         ["alpha_scaling", "dropout", "scoring"]),
     ]:
         mine = inspect.signature(ours).parameters
         ref = inspect.signature(theirs).parameters

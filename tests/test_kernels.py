@@ -186,3 +186,117 @@ def test_environment_variable_turns_the_loops_off():
                         capture_output=True, text=True).stdout.split()
     assert off == ["False", "False"]
     assert on == ["True", "True"]
+
+
+# ----------------------------------------------------------------------
+# the compiled whole epoch of tiny networks (_numba_small): the same
+# formulas, sums in another order -- within rounding of the numpy path
+
+from skbackprop._engine.trainer import TinyTrainer, Trainer  # noqa: E402
+
+TINY_CASES = [
+    ("relu", "binary_log_loss", 1), ("tanh", "log_loss", 3),
+    ("logistic", "squared_error", 2), ("identity", "poisson", 2),
+    ("leaky_relu", "log_loss", 4), ("elu", "binary_log_loss", 2),
+    ("gelu", "squared_error", 1), ("softplus", "poisson", 1),
+]
+
+
+def _tiny_problem(activation, loss, n_out, dtype, rng):
+    net = Network([3, 5, 4, n_out], activation, loss, dtype)
+    X = rng.standard_normal((40, 3)).astype(dtype)
+    if loss == "log_loss":
+        Y = np.eye(n_out, dtype=np.uint8)[rng.randint(0, n_out, 40)]
+    elif loss == "binary_log_loss":
+        Y = (rng.rand(40, n_out) > 0.5).astype(np.uint8)
+    else:
+        Y = np.abs(rng.standard_normal((40, n_out))).astype(dtype)
+    return net, X, Y
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("kind", ["adam", "sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("activation,loss,n_out", TINY_CASES)
+def test_compiled_tiny_epoch_equals_numpy_step_to_rounding(
+    activation, loss, n_out, kind, dtype, rtol
+):
+    from skbackprop._engine import _numba_small
+
+    rng = np.random.RandomState(0)
+    net, X, Y = _tiny_problem(activation, loss, n_out, dtype, rng)
+    sw = rng.uniform(0.5, 2.0, 40).astype(dtype)
+    start = net.init_params(rng)
+    results = []
+    for make in (Trainer, TinyTrainer):
+        params, opt = start.copy(), _optimizer(kind, net.n_params, dtype)
+        args = (_numba_small.tiny_epoch,) if make is TinyTrainer else ()
+        trainer = make(net, opt, 40, *args)
+        # one batch: one step of each path from the same point
+        loss_sum = trainer.epoch(params, trainer.prepare(X, True), Y, sw, None,
+                                 40, 0.05)
+        results.append((params, loss_sum, getattr(opt, opt._state_name).copy(),
+                        opt.learning_rate))
+    (p0, l0, s0, lr0), (p1, l1, s1, lr1) = results
+    scale = np.abs(p0).max()
+    assert np.abs(p1 - p0).max() <= rtol * scale
+    assert abs(l1 - l0) <= rtol * abs(l0)
+    assert np.abs(s1 - s0).max() <= rtol * max(np.abs(s0).max(), 1e-30)
+    assert lr1 == pytest.approx(lr0, rel=1e-15)
+    assert not np.array_equal(p0, start)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: BackpropMLPClassifier(hidden_layer_sizes=(4, 3), batch_size=16,
+                                  alpha=1e-3, alpha_scaling="batch"),
+    lambda: BackpropMLPClassifier(hidden_layer_sizes=(5,), solver="sgd",
+                                  activation="tanh", batch_size=20,
+                                  learning_rate_init=0.1, shuffle=False),
+    lambda: BackpropMLPRegressor(hidden_layer_sizes=(6,), batch_size=25,
+                                 activation="gelu"),
+    lambda: BackpropMLPClassifier(hidden_layer_sizes=(4, 3), batch_size=16,
+                                  activation=["gelu", "logistic"]),
+], ids=["adam-clf", "sgd-clf-noshuffle", "adam-reg", "adam-clf-per-layer"])
+def test_whole_fits_through_the_compiled_epoch_track_numpy(monkeypatch, make):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    sw = rng.uniform(0.5, 2.0, 200)
+    fits = []
+    for tiny in (False, True):
+        monkeypatch.setattr(_kernels, "TINY_MIN_BATCHES", 0 if tiny else 10**9)
+        est = make().set_params(max_iter=6, random_state=0)
+        target = X[:, 2] if "Regressor" in type(est).__name__ else y
+        fits.append(fit_quietly(est, X, target, sample_weight=sw))
+    numpy_fit, tiny_fit = fits
+    assert np.allclose(tiny_fit.loss_curve_, numpy_fit.loss_curve_, rtol=1e-10)
+    assert tiny_fit.t_ == numpy_fit.t_ and tiny_fit.n_iter_ == numpy_fit.n_iter_
+    for a, b in zip(tiny_fit.coefs_, numpy_fit.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert tiny_fit._optimizer.learning_rate == pytest.approx(
+        numpy_fit._optimizer.learning_rate, rel=1e-14)
+
+
+def test_dropout_never_takes_the_compiled_epoch(monkeypatch):
+    from skbackprop._engine.optimizers import Adam as _Adam
+    from skbackprop._engine.trainer import make_trainer
+
+    monkeypatch.setattr(_kernels, "TINY_MIN_BATCHES", 0)
+    net = Network([3, 4, 2], "tanh", "log_loss")
+    opt = _Adam(net.n_params, np.float64, 0.01)
+    plain = make_trainer(net, opt, 16, 10**6)
+    dropped = make_trainer(net, opt, 16, 10**6, (0.2,), np.random.default_rng(0))
+    assert type(plain) is TinyTrainer
+    assert type(dropped) is Trainer and dropped.workspace.dropping
+
+
+def test_only_tiny_networks_trained_long_use_the_compiled_epoch():
+    from skbackprop._engine.optimizers import Adam as _Adam
+    from skbackprop._engine.trainer import make_trainer
+
+    tiny = Network([2, 4, 3, 1], "relu", "binary_log_loss")
+    wide = Network([64, 100, 10], "relu", "log_loss")
+    opt = _Adam(tiny.n_params, np.float64)
+    assert isinstance(make_trainer(tiny, opt, 32, 10**4), TinyTrainer)
+    assert not isinstance(make_trainer(tiny, opt, 32, 10), TinyTrainer)
+    assert not isinstance(make_trainer(wide, opt, 200, 10**4), TinyTrainer)
+    assert not isinstance(make_trainer(tiny, None, 32, 10**4), TinyTrainer)

@@ -29,6 +29,7 @@ as numpy does with Python floats in ``float32_array *= 0.9``, so float32
 arithmetic stays float32.
 """
 
+import importlib
 import os
 
 import numpy as np
@@ -37,6 +38,8 @@ from .activations import softmax_normalise
 from .optimizers import adam_step, add_l2_gradient, sgd_step
 
 __all__ = [
+    "ACTIVATION_CODES",
+    "LOSS_CODES",
     "MIN_PARAMS",
     "NumbaKernels",
     "NumpyKernels",
@@ -47,23 +50,37 @@ __all__ = [
 MIN_PARAMS = 1 << 15
 """Smallest network (number of parameters) that uses the compiled loops."""
 
+TINY_FLOPS = 20_000
+"""Largest network (multiply-adds of a forward pass over one batch) whose
+epochs run as one compiled loop, :mod:`._numba_small`."""
+
+TINY_MIN_BATCHES = 1000
+"""Fewest batches a fit must plan for the compiled epoch to pay for loading
+it (once per process)."""
+
+ACTIVATION_CODES = {
+    "identity": 0, "logistic": 1, "tanh": 2, "relu": 3, "leaky_relu": 4,
+    "elu": 5, "gelu": 6, "softplus": 7, "softmax": 8, "exp": 9,
+}
+"""The activations' numbers in :mod:`._numba_small`."""
+
+LOSS_CODES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2, "poisson": 3}
+"""The losses' numbers in :mod:`._numba_small`."""
+
 disabled = os.environ.get("SKBACKPROP_NUMBA", "1") == "0"
 """Whether the compiled loops are turned off (``SKBACKPROP_NUMBA=0``)."""
 
-_loaded = None  # the compiled module; False once its import failed
+_loaded = {}  # the compiled modules; False once an import failed
 
 
-def _numba_module():
-    """The module of compiled loops, or None without numba."""
-    global _loaded
-    if _loaded is None:
+def _numba_module(name="_numba_kernels"):
+    """A module of compiled loops, or None without numba."""
+    if name not in _loaded:
         try:
-            from . import _numba_kernels
+            _loaded[name] = importlib.import_module(f".{name}", __package__)
         except ImportError:
-            _loaded = False
-        else:
-            _loaded = _numba_kernels
-    return _loaded or None
+            _loaded[name] = False
+    return _loaded[name] or None
 
 
 def numba_available():
@@ -174,3 +191,18 @@ def select_kernels(n_params, dtype=None, network_dtype=None):
     if _NUMBA is None:
         _NUMBA = NumbaKernels()
     return _NUMBA
+
+
+def tiny_epoch_loop(network, capacity, planned_batches):
+    """The compiled whole-epoch loop for ``network``, or None when it does
+    not pay: a network with more than :data:`TINY_FLOPS` multiply-adds per
+    batch, a fit of fewer than :data:`TINY_MIN_BATCHES` batches, or no
+    numba."""
+    units = network.layer_units
+    flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
+    if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
+        return None
+    if not numba_available():
+        return None
+    module = _numba_module("_numba_small")
+    return None if module is None else module.tiny_epoch

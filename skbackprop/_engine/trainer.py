@@ -13,10 +13,10 @@ import os
 
 import numpy as np
 
-from .kernels import select_kernels
+from .kernels import ACTIVATION_CODES, LOSS_CODES, select_kernels, tiny_epoch_loop
 from .network import is_sparse
 
-__all__ = ["Trainer", "make_trainer"]
+__all__ = ["TinyTrainer", "Trainer", "make_trainer"]
 
 DEBUG_POISON = os.environ.get("SKBACKPROP_DEBUG_BUFFERS", "0") == "1"
 """Poison the workspace before every batch (see :class:`.network.Workspace`);
@@ -57,15 +57,20 @@ class Trainer:
         # the gradient: written by each backward pass, consumed by the step
         self.grad = np.empty(network.n_params, dtype=network.dtype)
 
-    def prepare(self, X):
+    def prepare(self, X, shuffled):
         """``X`` in the form whose rows :meth:`epoch` gathers cheaply.
 
-        A CSC matrix becomes CSR once (a batch is a row subset: cheap in
-        CSR, a pass over every entry of a CSC matrix); the caller's matrix
-        is untouched.
+        Shuffled batches gather rows: a CSC matrix becomes CSR, and a dense
+        array that is not C-ordered (pandas gives Fortran-ordered arrays) a
+        C-ordered copy, once -- gathering a row of a Fortran-ordered array
+        touches every column's memory, every batch.  Unshuffled batches are
+        slices, which BLAS reads in either order.  The caller's data is
+        untouched.
         """
-        if is_sparse(X) and X.format != "csr":
-            return X.tocsr()
+        if is_sparse(X):
+            return X.tocsr() if X.format != "csr" else X
+        if shuffled and not X.flags.c_contiguous:
+            return np.ascontiguousarray(X)
         return X
 
     def step(self, params, X, Y, sample_weight, l2):
@@ -87,7 +92,8 @@ class Trainer:
         )
         return loss
 
-    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2):
+    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
+              per_batch=False):
         """One pass over the rows in batches of ``batch_size``.
 
         Parameters
@@ -100,6 +106,9 @@ class Trainer:
             The rows in the order they are visited (None: as stored).
         batch_size : int
         l2 : float
+            The L2 strength; with ``per_batch``, ``alpha``, and each batch's
+            strength is ``alpha / w_b`` (scikit-learn's scaling).
+        per_batch : bool, default=False
 
         Returns
         -------
@@ -116,8 +125,9 @@ class Trainer:
             if self.workspace.poison:
                 self.workspace.poison_all()
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, order, start, stop)
-            loss = self.step(params, X_b, Y_b, sw_b, l2)
-            total += loss * (stop - start if sw_b is None else float(sw_b.sum()))
+            weight = stop - start if sw_b is None else float(sw_b.sum())
+            loss = self.step(params, X_b, Y_b, sw_b, l2 / weight if per_batch else l2)
+            total += loss * weight
         return total
 
     def _batch(self, X, Y, sample_weight, order, start, stop):
@@ -168,10 +178,100 @@ class Trainer:
         return fun
 
 
-def make_trainer(network, optimizer, capacity, dropout=None, rng=None):
-    """The :class:`Trainer` for ``network``, with kernels chosen for it
-    (and the workspace poisoned in debug mode, :data:`DEBUG_POISON`);
-    ``dropout`` and ``rng`` as :class:`Trainer`."""
-    return Trainer(
-        network, optimizer, capacity, poison=DEBUG_POISON, dropout=dropout, rng=rng
-    )
+class TinyTrainer(Trainer):
+    """A :class:`Trainer` whose epochs run as one compiled loop.
+
+    For tiny networks numpy's per-call overhead is nearly all of a batch's
+    time; :func:`._numba_small.tiny_epoch` runs a whole epoch in one call,
+    with the same formulas (its sums in another order: results agree to
+    rounding, not bit for bit).  Single steps and the L-BFGS objective are
+    the numpy ones; sparse input falls back to the numpy epoch.  Its
+    buffers (``acts``, ``deltas``, ``zs``: every layer's rows, one flat
+    array each) follow the rules of :class:`.network.Workspace`.
+    """
+
+    def __init__(self, network, optimizer, capacity, loop, poison=False):
+        super().__init__(network, optimizer, capacity, poison=poison)
+        self.loop = loop
+        units = network.layer_units
+        # layer k's rows start at a_off[k] in the flat buffers (k = 1..L)
+        a_off = [0] + [capacity * sum(units[1:k]) for k in range(1, len(units))]
+        self.layout = np.array([
+            units,
+            [sl.start for sl in network.coef_slices] + [0],
+            [sl.start for sl in network.intercept_slices] + [0],
+            a_off,
+        ], dtype=np.int64)
+        size = capacity * sum(units[1:])
+        self.acts, self.deltas, self.zs = (
+            np.zeros(size, network.dtype) for _ in range(3)
+        )
+        self.codes = np.array(
+            [ACTIVATION_CODES[a.name] for a in network.layer_activations[1:]],
+            dtype=np.int64,
+        )
+        finfo = np.finfo(network.dtype)
+        self.consts = np.array([
+            LOSS_CODES[network.loss.name], finfo.eps, finfo.tiny,
+            np.log(finfo.max) - 1.0,
+        ])
+
+    def prepare(self, X, shuffled):
+        if is_sparse(X):
+            return super().prepare(X, shuffled)
+        return np.ascontiguousarray(X)  # one memory layout: one compilation
+
+    def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
+              per_batch=False):
+        if is_sparse(X):
+            return super().epoch(
+                params, X, Y, sample_weight, order, batch_size, l2, per_batch
+            )
+        opt = self.optimizer
+        adam = hasattr(opt, "beta_1")
+        hyper = np.array([
+            opt.learning_rate, getattr(opt, "momentum", 0.0),
+            float(getattr(opt, "nesterov", False)), getattr(opt, "beta_1", 0.0),
+            getattr(opt, "beta_2", 0.0), getattr(opt, "epsilon", 0.0),
+            opt.learning_rate_init, getattr(opt, "t", 0),
+        ])
+        state = (opt.m, opt.v) if adam else (opt.velocity, opt.velocity)
+        weighted = sample_weight is not None
+        total = self.loop(
+            X, self._targets(Y, params.dtype),
+            sample_weight if weighted else params[:1], weighted,
+            np.arange(X.shape[0]) if order is None else order, batch_size,
+            params, self.grad, self.layout, self.codes, self.acts, self.deltas,
+            self.zs, self.consts, self.network.n_coef, float(l2), per_batch,
+            adam, *state, hyper, self.workspace.poison,
+        )
+        opt.learning_rate = float(hyper[0])
+        if adam:
+            opt.t = int(hyper[7])
+        return float(total)
+
+    def _targets(self, Y, dtype):
+        """``Y`` in the parameters' dtype (one compilation per dtype),
+        converted once per fit."""
+        if getattr(self, "_Y_source", None) is not Y:
+            self._Y_source, self._Y = Y, np.ascontiguousarray(Y, dtype=dtype)
+        return self._Y
+
+
+def make_trainer(network, optimizer, capacity, planned_batches=0, dropout=None,
+                 rng=None):
+    """The trainer for ``network``, with kernels chosen for it: a
+    :class:`TinyTrainer` for a tiny network trained long enough
+    (``planned_batches``, see :func:`.kernels.tiny_epoch_loop`) without
+    dropout, a :class:`Trainer` otherwise; its workspace poisoned in debug
+    mode (:data:`DEBUG_POISON`).  ``dropout`` and ``rng`` as
+    :class:`Trainer`."""
+    if dropout is not None and any(dropout):
+        return Trainer(network, optimizer, capacity, poison=DEBUG_POISON,
+                       dropout=dropout, rng=rng)
+    loop = None
+    if optimizer is not None:
+        loop = tiny_epoch_loop(network, capacity, planned_batches)
+    if loop is not None:
+        return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)
+    return Trainer(network, optimizer, capacity, poison=DEBUG_POISON)

@@ -1,0 +1,129 @@
+"""BLAS thread pools during fit (``_training.blas_threads``).
+
+numpy and scipy wheels each load their own OpenBLAS.  L-BFGS alternates
+numpy's matrix products with scipy's BLAS calls, and two pools of spinning
+threads starve each other; the fit sets scipy's pool to one thread, and
+numpy's too when the products are small, then restores the caller's
+settings.  These tests check the settings, not the speed (that is
+``benchmarks/run.py``'s job).
+"""
+
+import numpy as np
+import pytest
+from skb_test_helpers import fit_quietly
+from sklearn.datasets import load_breast_cancer
+from threadpoolctl import ThreadpoolController, threadpool_limits
+
+from skbackprop import BackpropMLPClassifier
+from skbackprop import _training as training
+from skbackprop._engine import trainer as trainer_module
+
+X, y = load_breast_cancer(return_X_y=True)
+X = (X - X.mean(axis=0)) / X.std(axis=0)
+
+NUMPY_LIBS, OTHER_LIBS = training._find_blas_libraries()
+
+
+def _threads():
+    return [lib.get_num_threads() for lib in NUMPY_LIBS + OTHER_LIBS]
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """Thread counts observed inside the engine's steps and objective."""
+    record = []
+    step, objective = trainer_module.Trainer.step, trainer_module.Trainer.objective
+
+    def recording_step(self, *args):
+        record.append(_threads())
+        return step(self, *args)
+
+    def recording_objective(self, *args):
+        fun = objective(self, *args)
+
+        def recording_fun(x):
+            record.append(_threads())
+            return fun(x)
+
+        return recording_fun
+
+    monkeypatch.setattr(trainer_module.Trainer, "step", recording_step)
+    monkeypatch.setattr(trainer_module.Trainer, "objective", recording_objective)
+    return record
+
+
+@pytest.fixture(autouse=True)
+def two_threads():
+    """Every pool at two threads, as on the 2-core CI machine."""
+    controller = ThreadpoolController().select(user_api="blas")
+    with controller.limit(limits=2):
+        yield
+
+
+def test_the_libraries_are_found():
+    assert NUMPY_LIBS, "numpy's BLAS was not found"
+    for lib in NUMPY_LIBS + OTHER_LIBS:
+        assert lib.user_api == "blas"
+
+
+def test_small_lbfgs_runs_every_pool_on_one_thread(seen, monkeypatch):
+    monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
+    before = _threads()
+    fit_quietly(BackpropMLPClassifier((20,), solver="lbfgs", max_iter=5), X, y)
+    assert seen and all(t == [1] * len(t) for t in seen)
+    assert _threads() == before == [2] * len(before)
+
+
+def test_large_lbfgs_keeps_numpy_threads(seen, monkeypatch):
+    monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
+    monkeypatch.setattr(training, "LBFGS_THREADED_FLOPS", 0)
+    fit_quietly(BackpropMLPClassifier((20,), solver="lbfgs", max_iter=5), X, y)
+    n = len(NUMPY_LIBS)
+    assert seen and all(t == [2] * n + [1] * (len(t) - n) for t in seen)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_stochastic_solvers_keep_numpy_threads(seen, monkeypatch, solver):
+    monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
+    fit_quietly(BackpropMLPClassifier((20,), solver=solver, max_iter=2), X, y)
+    n = len(NUMPY_LIBS)
+    assert seen and all(t == [2] * n + [1] * (len(t) - n) for t in seen)
+    assert _threads() == [2] * (n + len(OTHER_LIBS))
+
+
+def test_a_callers_lower_limit_is_kept(seen, monkeypatch):
+    monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
+    monkeypatch.setattr(training, "LBFGS_THREADED_FLOPS", 0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fit_quietly(BackpropMLPClassifier((20,), solver="lbfgs", max_iter=3), X, y)
+        assert _threads() == [1] * len(_threads())
+    assert all(t == [1] * len(t) for t in seen)
+
+
+@pytest.mark.parametrize("setting,expected", [("off", 2), ("1", 1), ("3", 3)])
+def test_environment_variable_overrides(seen, monkeypatch, setting, expected):
+    monkeypatch.setenv("SKBACKPROP_BLAS_THREADS", setting)
+    fit_quietly(BackpropMLPClassifier((20,), solver="lbfgs", max_iter=3), X, y)
+    assert seen and all(t == [expected] * len(t) for t in seen)
+    assert _threads() == [2] * len(_threads())
+
+
+def test_a_bad_environment_variable_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SKBACKPROP_BLAS_THREADS", "many")
+    est = BackpropMLPClassifier((5,), solver="lbfgs", max_iter=2)
+    with pytest.raises(ValueError, match="SKBACKPROP_BLAS_THREADS must be"):
+        est.fit(X, y)
+    assert _threads() == [2] * len(_threads())
+
+
+def test_settings_are_restored_after_a_failing_fit(monkeypatch):
+    monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(training, "fit_lbfgs", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        BackpropMLPClassifier((5,), solver="lbfgs").fit(X, y)
+    assert _threads() == [2] * len(_threads())
+    assert np.isfinite(X).all()
