@@ -8,12 +8,17 @@ SHARED_PARAMS_DOC = """
         layer.
 
     activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
-'elu', 'gelu', 'softplus'}, default='relu'
+'elu', 'gelu', 'softplus'} or sequence of str, default='relu'
         Activation function for the hidden layers: ``identity`` f(x) = x;
         ``logistic`` 1 / (1 + exp(-x)); ``tanh``; ``relu`` max(0, x);
         ``leaky_relu`` max(0.01 x, x); ``elu`` x if x > 0 else exp(x) - 1;
         ``gelu`` x Phi(x) (exact, erf form); ``softplus`` log(1 + exp(x)).
-        The last four are extensions over scikit-learn.
+        The last four are extensions over scikit-learn.  A sequence gives
+        one name per hidden layer (an extension too; its length must equal
+        ``len(hidden_layer_sizes)``).  The Glorot bound of the weights into
+        hidden layer k uses that layer's activation (factor 2 for
+        'logistic', 6 otherwise); the output layer's uses the last hidden
+        activation's, so a list of identical names fits exactly as the name.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The weight optimizer: scipy's L-BFGS-B, stochastic gradient descent
@@ -91,6 +96,30 @@ SHARED_PARAMS_DOC = """
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'.
+
+    dropout : float or sequence of float, default=0.0
+        Inverted dropout on the hidden layers' outputs while training with
+        'sgd' or 'adam' (an extension over scikit-learn): each output is
+        zeroed with probability p and the others multiplied by 1 / (1 - p),
+        with a new mask for every mini-batch.  A float in [0, 1) applies to
+        every hidden layer, a sequence gives one rate per hidden layer.
+        Predictions never drop anything.  The masks come from a generator
+        seeded from ``random_state`` without advancing it, so a seed gives
+        identical fits and the initial weights, validation split and
+        shuffles are those of the same fit without dropout; 0 makes no
+        draws at all.  ``loss_curve_`` then records the loss of the dropped
+        networks.  Not supported by 'lbfgs' (a deterministic full-batch
+        method; ``ValueError``).
+
+    scoring : str, callable or None, default=None
+        The validation score of early stopping (an extension over
+        scikit-learn): a scorer name (see
+        :func:`sklearn.metrics.get_scorer_names`) or a callable
+        ``scorer(estimator, X, y)`` (with ``sample_weight=`` when fit got
+        weights), greater is better; None keeps the accuracy (classifier) /
+        R^2 (regressor).  ``validation_scores_`` records it and ``tol``
+        applies to it.  Only used with ``early_stopping=True``, but checked
+        at every fit.
 """
 
 ALPHA_SCALING_DOC = """
@@ -116,7 +145,8 @@ SHARED_ATTRS_DOC = """
         iteration (lbfgs; an extension over scikit-learn).
 
     validation_scores_ : list of float or None
-        Score on the validation set after each epoch (early stopping only).
+        Score (by ``scoring``) on the validation set after each epoch
+        (early stopping only).
 
     best_validation_score_ : float or None
         Best validation score (early stopping only).

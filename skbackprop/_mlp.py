@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _array_api as array_api
+from . import _extensions as extensions
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import ALPHA_SCALING_DOC, SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
@@ -59,7 +60,8 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        # a sequence: one name per hidden layer (checked at fit)
+        "activation": [StrOptions(set(ACTIVATIONS)), "array-like"],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -88,6 +90,9 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "alpha_scaling": [StrOptions({"dataset", "batch"})],
+        # a sequence: one rate per hidden layer (checked at fit)
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "scoring": [None, str, callable],
     }
 
     # ------------------------------------------------------------------
@@ -245,6 +250,7 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
     # fitting
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._hidden_layer_sizes()
+        extensions.check_extension_params(self, len(hidden))
         if not hasattr(self, "coefs_") or not (self.warm_start or incremental):
             start = "new"  # new weights
         elif not hasattr(self, "n_outputs_"):
@@ -372,10 +378,18 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
             )
         return True
 
+    def _validation_score(self, X, y, sample_weight):
+        """Early stopping's score on the validation split: ``scoring``, or
+        accuracy / R^2 by default."""
+        if self.scoring is None:
+            return self._score(X, y, sample_weight=sample_weight)
+        return extensions.scorer_validation_score(self, X, y, sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.array_api_support = True
+        # dropout trains on numpy arrays only (see make_trainer)
+        tags.array_api_support = not np.any(np.asarray(self.dropout, dtype=float))
         return tags
 
 
@@ -462,6 +476,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         max_fun=15000,
         class_weight=None,
         alpha_scaling="dataset",
+        dropout=0.0,
+        scoring=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -488,6 +504,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self.max_fun = max_fun
         self.class_weight = class_weight
         self.alpha_scaling = alpha_scaling
+        self.dropout = dropout
+        self.scoring = scoring
 
     @property
     def loss(self):
@@ -765,6 +783,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         alpha_scaling="dataset",
+        dropout=0.0,
+        scoring=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -791,6 +811,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.alpha_scaling = alpha_scaling
+        self.dropout = dropout
+        self.scoring = scoring
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

@@ -5,8 +5,9 @@ converter for :class:`~skbackprop.BackpropMLPClassifier` and
 :class:`~skbackprop.BackpropMLPRegressor` with skl2onnx, so that
 ``skl2onnx.to_onnx`` / ``convert_sklearn`` convert them, alone or inside a
 Pipeline; :func:`to_onnx` registers them and converts.  The graph is the
-network's forward pass: ``MatMul`` + ``Add`` per layer followed by the
-activation's ONNX operator.  skl2onnx is imported only when called, so the
+network's forward pass: ``MatMul`` + ``Add`` per layer followed by that
+layer's activation as ONNX operators (dropout, a training-time operation, is
+the identity there).  skl2onnx is imported only when called, so the
 package works without the extra.
 """
 
@@ -62,8 +63,21 @@ _ACTIVATIONS = {
 }
 
 
+def _layer_activations(model):
+    """The activation names of layers 1..L: the hidden ones (``activation``,
+    a name or one name per hidden layer), then the output's."""
+    n_hidden = len(model.coefs_) - 1
+    hidden = model.activation
+    hidden = [hidden] * n_hidden if isinstance(hidden, str) else list(hidden)
+    if len(hidden) != n_hidden:
+        raise ValueError(
+            f"activation has {len(hidden)} names for {n_hidden} hidden layers."
+        )
+    return [*hidden, model.out_activation_]
+
+
 def _check_supported(model):
-    for name in (model.activation, model.out_activation_):
+    for name in _layer_activations(model):
         if name not in _ACTIVATIONS:  # pragma: no cover - registry is covered
             raise NotImplementedError(
                 f"Activation {name!r} cannot be exported to ONNX; supported: "
@@ -92,12 +106,11 @@ def _network_output(ops, model, x, dtype, opv):
 
     to = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
     h = ops.OnnxCast(x, to=to, op_version=opv)
-    last = len(model.coefs_) - 1
-    for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+    layers = zip(model.coefs_, model.intercepts_, _layer_activations(model))
+    for W, b, name in layers:  # dropout is the identity at inference
         W, b = to_host(W), to_host(b)  # a model fitted on a GPU, say
         product = ops.OnnxMatMul(h, W.astype(dtype), op_version=opv)
         z = ops.OnnxAdd(product, b.astype(dtype).reshape(1, -1), op_version=opv)
-        name = model.out_activation_ if k == last else model.activation
         h = _ACTIVATIONS[name](ops, z, dtype, opv)
     return h
 

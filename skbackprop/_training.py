@@ -26,6 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from ._array_api import host_dtype, to_host
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
+from ._extensions import dropout_generator, dropout_rates
 from ._warnings import warn
 
 __all__ = [
@@ -372,7 +373,7 @@ def record_epoch(est, loss, n_samples, validation):
             return True
         return False
     X_val, y_val, sw_val = validation
-    score = est._score(X_val, y_val, sample_weight=sw_val)
+    score = est._validation_score(X_val, y_val, sw_val)
     est.validation_scores_.append(score)
     if est.verbose:
         print("Validation score: %f" % score)
@@ -428,8 +429,10 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(est, n_samples)
     epochs = 1 if incremental else est.max_iter
+    rates, masks_rng = _dropout(est, network, random_state)
     trainer = make_trainer(
-        network, optimizer, batch_size, epochs * -(-n_samples // batch_size), ns
+        network, optimizer, batch_size, epochs * -(-n_samples // batch_size),
+        ns=ns, dropout=rates, rng=masks_rng,
     )
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
@@ -442,6 +445,16 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     # loss_curve_ accumulate across partial_fit calls and warm starts)
     est.n_iter_ = 0
     run.epochs(incremental)
+
+
+def _dropout(est, network, random_state):
+    """``(rates, generator)`` of the dropout masks, ``(None, None)``
+    without dropout: the generator is made (and seeded) only when a rate is
+    above 0, so a fit without dropout draws exactly what it always did."""
+    rates = dropout_rates(est, network.n_layers - 2)
+    if not any(rates):
+        return None, None
+    return rates, dropout_generator(random_state)
 
 
 class _EpochRun:

@@ -82,6 +82,15 @@ CASES = {
     "adam-tiny-elu-clf": lambda: BackpropMLPClassifier(
         hidden_layer_sizes=(3,), activation="elu", batch_size=8, alpha=0.1,
     ),
+    # dropout (mask buffers) with one activation per hidden layer
+    "adam-dropout-mixed-clf": lambda: BackpropMLPClassifier(
+        hidden_layer_sizes=(20, 10, 8), activation=["logistic", "gelu", "relu"],
+        dropout=[0.3, 0.0, 0.2], batch_size=32,
+    ),
+    "sgd-dropout-elu-reg-es": lambda: BackpropMLPRegressor(
+        hidden_layer_sizes=(12,), activation="elu", dropout=0.2, solver="sgd",
+        learning_rate_init=0.01, early_stopping=True, batch_size=50,
+    ),
 }
 
 

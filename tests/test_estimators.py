@@ -232,8 +232,10 @@ def test_signature_mirrors_sklearn():
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     for ours, theirs, extra in [
-        (BackpropMLPClassifier, MLPClassifier, ["class_weight", "alpha_scaling"]),
-        (BackpropMLPRegressor, MLPRegressor, ["alpha_scaling"]),
+        (BackpropMLPClassifier, MLPClassifier,
+         ["class_weight", "alpha_scaling", "dropout", "scoring"]),
+        (BackpropMLPRegressor, MLPRegressor,
+         ["alpha_scaling", "dropout", "scoring"]),
     ]:
         mine = inspect.signature(ours).parameters
         ref = inspect.signature(theirs).parameters

@@ -136,8 +136,12 @@ def _digits(dtype):
         lambda: BackpropMLPRegressor(
             hidden_layer_sizes=(30,), solver="adam", alpha=1e-3
         ),
+        lambda: BackpropMLPClassifier(
+            hidden_layer_sizes=(40, 20), activation=["relu", "logistic"],
+            dropout=0.2, alpha=1e-3,
+        ),
     ],
-    ids=["adam-clf", "sgd-clf", "adam-reg"],
+    ids=["adam-clf", "sgd-clf", "adam-reg", "adam-dropout-mixed-clf"],
 )
 def test_whole_fit_is_bitwise_the_same_with_and_without_numba(fused, make, dtype):
     X, y = _digits(dtype)
@@ -249,7 +253,9 @@ def test_compiled_tiny_epoch_equals_numpy_step_to_rounding(
                                   learning_rate_init=0.1, shuffle=False),
     lambda: BackpropMLPRegressor(hidden_layer_sizes=(6,), batch_size=25,
                                  activation="gelu"),
-], ids=["adam-clf", "sgd-clf-noshuffle", "adam-reg"])
+    lambda: BackpropMLPClassifier(hidden_layer_sizes=(4, 3), batch_size=16,
+                                  activation=["gelu", "logistic"]),
+], ids=["adam-clf", "sgd-clf-noshuffle", "adam-reg", "adam-clf-per-layer"])
 def test_whole_fits_through_the_compiled_epoch_track_numpy(monkeypatch, make):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((200, 3))
@@ -268,6 +274,20 @@ def test_whole_fits_through_the_compiled_epoch_track_numpy(monkeypatch, make):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     assert tiny_fit._optimizer.learning_rate == pytest.approx(
         numpy_fit._optimizer.learning_rate, rel=1e-14)
+
+
+def test_dropout_never_takes_the_compiled_epoch(monkeypatch):
+    from skbackprop._engine.optimizers import Adam as _Adam
+    from skbackprop._engine.trainer import make_trainer
+
+    monkeypatch.setattr(_kernels, "TINY_MIN_BATCHES", 0)
+    net = Network([3, 4, 2], "tanh", "log_loss")
+    opt = _Adam(net.n_params, np.float64, 0.01)
+    plain = make_trainer(net, opt, 16, 10**6)
+    dropped = make_trainer(net, opt, 16, 10**6, dropout=(0.2,),
+                           rng=np.random.default_rng(0))
+    assert type(plain) is TinyTrainer
+    assert type(dropped) is Trainer and dropped.workspace.dropping
 
 
 def test_only_tiny_networks_trained_long_use_the_compiled_epoch():

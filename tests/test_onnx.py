@@ -1,5 +1,6 @@
 """ONNX export: onnxruntime reproduces predict / predict_proba."""
 
+import pickle
 import sys
 
 import numpy as np
@@ -45,6 +46,46 @@ def test_classifier_matches_for_every_activation(activation, task):
     label, proba = _run(to_onnx(clf, X32[:1], options={"zipmap": False}), X32)
     np.testing.assert_array_equal(label, clf.predict(X32))
     np.testing.assert_allclose(proba, clf.predict_proba(X32), atol=1e-5)
+
+
+MIXED = ["logistic", "gelu", "relu", "softplus"]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_classifier_with_one_activation_per_layer(task, dropout):
+    """Per-layer activations export layer by layer; dropout, a training-time
+    operation, is the identity in the graph as in predict_proba."""
+    y = Y_IRIS if task == "multiclass" else (Y_IRIS == 1).astype(int)
+    clf = _fit(
+        BackpropMLPClassifier(
+            hidden_layer_sizes=(9, 7, 6, 5), activation=MIXED, dropout=dropout,
+            learning_rate_init=0.01, max_iter=80, random_state=0,
+        ),
+        X32,
+        y,
+    )
+    label, proba = _run(to_onnx(clf, X32[:1], options={"zipmap": False}), X32)
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    np.testing.assert_allclose(proba, clf.predict_proba(X32), atol=1e-5)
+    # the mixture matters: the same weights with one activation differ
+    one = pickle.loads(pickle.dumps(clf)).set_params(activation="relu")
+    assert np.abs(one.predict_proba(X32) - proba).max() > 1e-3
+
+
+def test_regressor_with_one_activation_per_layer():
+    X, y = make_regression(n_samples=120, n_features=6, random_state=0)
+    X = X.astype(np.float32)
+    reg = _fit(
+        BackpropMLPRegressor(
+            hidden_layer_sizes=(8, 6), activation=("tanh", "elu"), dropout=[0.2, 0.0],
+            max_iter=50, random_state=0,
+        ),
+        X,
+        y / 100,
+    )
+    (out,) = _run(to_onnx(reg, X[:1]), X)
+    np.testing.assert_allclose(out.ravel(), reg.predict(X), atol=1e-5)
 
 
 def test_float64_model_and_input():

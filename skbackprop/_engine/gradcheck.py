@@ -55,6 +55,7 @@ def gradcheck(
     eps=1e-3,
     atol=1e-6,
     return_gradients=False,
+    dropout_mask=None,
 ):
     """Compare the analytic gradient with finite differences.
 
@@ -62,7 +63,10 @@ def gradcheck(
 
     ``J(theta) = sum_i s_i l_i / S + alpha / (2 S) * sum_k ||W_k||^2``,
 
-    with ``S = sum_i s_i`` (``S = n_samples`` without weights).
+    with ``S = sum_i s_i`` (``S = n_samples`` without weights).  With
+    ``dropout_mask`` each masked hidden layer's output is
+    ``a_k = f_k(z_k) * M_k`` for the given fixed mask ``M_k``: the objective
+    of one training step with dropout.
 
     Parameters
     ----------
@@ -72,9 +76,10 @@ def gradcheck(
         0/1 columns for ``"binary_log_loss"``, real values for
         ``"squared_error"``, non-negative values for ``"poisson"``.
     hidden_layer_sizes : tuple of int, default=(5,)
-    activation : str, default="tanh"
+    activation : str or sequence of str, default="tanh"
         Any hidden activation of the registry (``identity``, ``logistic``,
-        ``tanh``, ``relu``, ``leaky_relu``, ``elu``, ``gelu``, ``softplus``).
+        ``tanh``, ``relu``, ``leaky_relu``, ``elu``, ``gelu``, ``softplus``),
+        or one per hidden layer.
     loss : str, default="binary_log_loss"
         ``"squared_error"``, ``"log_loss"``, ``"binary_log_loss"`` or
         ``"poisson"``.
@@ -93,6 +98,10 @@ def gradcheck(
         whose true value is ~0 are judged by their absolute error.
     return_gradients : bool, default=False
         Also return the analytic and numerical gradients.
+    dropout_mask : sequence of (ndarray or None), default=None
+        One entry per hidden layer: a fixed dropout mask of shape
+        ``(n_samples, units)`` multiplying that layer's output (typically
+        ``keep / (1 - p)`` with ``keep`` 0 or 1), or None for no dropout.
 
     Returns
     -------
@@ -131,7 +140,11 @@ def gradcheck(
         raise ValueError("params contains NaN or infinity.")
     sw_sum = X.shape[0] if sw is None else sw.sum()
     l2 = alpha / sw_sum
-    ws = net.workspace(X.shape[0])
+    masks = _fixed_masks(dropout_mask, net, X.shape[0])
+    ws = net.workspace(X.shape[0], dropout=[0.0 if m is None else 0.5 for m in masks])
+    for k, m in enumerate(masks, start=1):
+        if m is not None:  # written once: no pass overwrites a mask
+            ws.masks[k][...] = m
     grad = np.empty_like(params)
 
     def objective(theta):
@@ -207,3 +220,28 @@ def _check_positive(**values):
     for name, value in values.items():
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value!r}.")
+
+
+def _fixed_masks(dropout_mask, net, n):
+    """``dropout_mask`` checked: one float64 array (or None) per hidden
+    layer, of shape ``(n, units)``."""
+    hidden = net.layer_units[1:-1]
+    if dropout_mask is None:
+        return [None] * len(hidden)
+    masks = list(dropout_mask)
+    if len(masks) != len(hidden):
+        raise ValueError(
+            f"dropout_mask has {len(masks)} entries for {len(hidden)} hidden "
+            "layers (give None for a layer without dropout)."
+        )
+    out = []
+    for k, (m, units) in enumerate(zip(masks, hidden), start=1):
+        if m is not None:
+            m = np.asarray(m, dtype=np.float64)
+            if m.shape != (n, units):
+                raise ValueError(
+                    f"dropout_mask[{k - 1}] has shape {m.shape}; expected "
+                    f"{(n, units)} (samples, units of hidden layer {k})."
+                )
+        out.append(m)
+    return out

@@ -31,6 +31,13 @@ estimator docs).  Back-propagation is the chain rule, layer by layer:
 
 The ``1/S`` is applied once, to ``delta_L``, so every weight *and* bias
 gradient is a mean over samples.
+
+Each hidden layer may have its own activation ``f_k``.  With (inverted)
+dropout a hidden layer's output is ``a_k = f_k(z_k) \odot M_k``, ``M_k`` the
+batch's mask (entries ``0`` or ``1 / (1 - p_k)``, drawn by the trainer); the
+backward pass multiplies the back-propagated error by the same mask and
+evaluates ``f_k'`` at the *undropped* output ``f_k(z_k)``:
+``delta_k = ((delta_{k+1} W_{k+1}^T) \odot M_k) \odot f_k'(z_k)``.
 """
 
 import numpy as np
@@ -40,7 +47,7 @@ from .kernels import NUMPY, select_kernels
 from .losses import get_loss
 from .optimizers import L2_BLOCK
 
-__all__ = ["Network", "Workspace", "is_sparse"]
+__all__ = ["Network", "Workspace", "hidden_activation_names", "is_sparse"]
 
 
 def is_sparse(X):
@@ -55,26 +62,37 @@ class Workspace:
     rows of each array (contiguous views, no copies).  **Buffer ownership**,
     in the order a step (:meth:`.trainer.Trainer.step`) uses the buffers:
 
-    1. ``x``, ``y`` -- written by the gather of shuffled rows
+    1. ``masks[k]`` (only hidden layers with dropout; None elsewhere) --
+       the batch's dropout mask ``M_k``, written by :meth:`draw_masks` (the
+       trainer's step, before the forward pass; gradcheck writes fixed masks
+       instead); read by the forward pass of layer ``k`` and by the backward
+       pass of the same batch.
+    2. ``x``, ``y`` -- written by the gather of shuffled rows
        (:meth:`gather_buffers`); read by the forward pass, the loss and the
        backward pass of the same batch.
-    2. ``acts[k]`` (``k = 1..L``) -- ``a_k``, written by the forward pass of
-       layer ``k``; read by layer ``k + 1`` and by the backward pass (``dW``
-       and ``f'``).
-    3. ``zs[k]`` -- ``z_k``, kept by the forward pass only for activations
+    3. ``acts[k]`` (``k = 1..L``) -- ``f_k(z_k)``, written by the forward pass
+       of layer ``k``; read by the backward pass (``f'``) and, where layer
+       ``k`` has no dropout, as ``a_k`` by layer ``k + 1`` and by the
+       backward pass (``dW_{k+1}``).  With dropout it keeps the *undropped*
+       output: ``f'`` written in terms of the output needs it.
+    4. ``dropped[k]`` (where ``masks[k]`` is) -- ``a_k = acts[k] * masks[k]``,
+       written by the forward pass of layer ``k`` right after ``acts[k]``;
+       read by layer ``k + 1`` and by the backward pass (``dW_{k+1}``).
+    5. ``zs[k]`` -- ``z_k``, kept by the forward pass only for activations
        whose derivative needs it (GELU); read by the backward pass.
-    4. ``acts[L]`` -- ``a_L`` is read once, by the loss **value**; then the
+    6. ``acts[L]`` -- ``a_L`` is read once, by the loss **value**; then the
        fused output delta ``delta_L`` is written **over it**, in place.  The
        loss value must therefore be computed first.
-    5. ``deltas[k]`` (``k = 1..L-1``) -- ``delta_k``, written and read by
-       the backward pass.
-    6. The gradient (the trainer's buffer, not the workspace's) -- written
+    7. ``deltas[k]`` (``k = 1..L-1``) -- ``delta_k``, written and read by
+       the backward pass (multiplied in place by ``masks[k]`` before ``f'``).
+    8. The gradient (the trainer's buffer, not the workspace's) -- written
        by the backward pass, then consumed by the optimizer step, which
        overwrites it as its own scratch.
-    7. ``scratch`` -- the L2 gradient's block buffer.  It is a view of the
+    9. ``scratch`` -- the L2 gradient's block buffer.  It is a view of the
        largest ``acts``/``deltas`` buffer (a small array of its own when that
        is too small), so it may only be used once the backward pass has read
        every activation and delta: by the L2 gradient and the optimizer step.
+       It never aliases ``masks`` or ``dropped``.
 
     No buffer's content outlives its step: a step reads nothing it did not
     write in the same step.  ``poison=True`` makes that checkable: the
@@ -89,9 +107,12 @@ class Workspace:
         Most rows per batch.
     poison : bool, default=False
         Debug mode (above).
+    dropout : sequence of float, default=None
+        Dropout rate of each hidden layer; ``masks``/``dropped`` buffers are
+        allocated for the layers with a rate above 0 (None: no dropout).
     """
 
-    def __init__(self, network, capacity, poison=False):
+    def __init__(self, network, capacity, poison=False, dropout=None):
         units = network.layer_units
         dtype = network.dtype
         self.capacity = capacity
@@ -107,11 +128,49 @@ class Workspace:
             np.empty((capacity, u), dtype=dtype) if act.needs_z else None
             for u, act in zip(units[1:-1], network.hidden_activations)
         ] + [None]
+        self._dropout_buffers(network, capacity, dropout)
         free = [b for b in self.acts[1:] + self.deltas[1:] if b is not None]
         largest = max(free, key=lambda b: b.size).reshape(-1)
         need = min(network.n_coef, L2_BLOCK)
         self.scratch = largest if largest.size >= need else np.empty(need, dtype)
         self.x = self.y = None  # see gather_buffers
+
+    def _dropout_buffers(self, network, capacity, dropout):
+        units = network.layer_units
+        hidden = len(units) - 2
+        rates = [0.0] * hidden if dropout is None else [float(p) for p in dropout]
+        if len(rates) != hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates for {hidden} hidden layers."
+            )
+        # rates[k], masks[k], dropped[k] for k = 1..L-1 (0 and L unused)
+        self.rates = [0.0, *rates, 0.0]
+        self.masks = [
+            np.empty((capacity, u), network.dtype) if p > 0 else None
+            for u, p in zip([0, *units[1:]], self.rates)
+        ]
+        self.dropped = [None if m is None else np.empty_like(m) for m in self.masks]
+        self.dropping = any(m is not None for m in self.masks)
+
+    def draw_masks(self, rng, n):
+        """Draw the dropout masks of a batch of ``n`` rows: each entry is
+        ``1 / (1 - p)`` with probability ``1 - p``, else 0 (inverted
+        dropout: the expected output of a layer is unchanged).
+
+        ``rng`` is a :class:`numpy.random.Generator`; one uniform draw per
+        entry, in the buffer's dtype, layer after layer.
+        """
+        for p, mask in zip(self.rates, self.masks):
+            if mask is not None:
+                m = mask[:n]
+                rng.random(dtype=m.dtype, out=m)
+                np.greater_equal(m, p, out=m)
+                m *= 1.0 / (1.0 - p)
+
+    def output(self, k, n):
+        """``a_k`` of the current batch of ``n`` rows: the dropped output
+        where layer ``k`` has dropout, else ``acts[k]``."""
+        return (self.acts[k] if self.masks[k] is None else self.dropped[k])[:n]
 
     def gather_buffers(self, X, Y):
         """Allocate the buffers that shuffled batches of ``X`` (dense only:
@@ -124,6 +183,7 @@ class Workspace:
     def buffers(self):
         """Every array this workspace owns (``scratch`` may alias one)."""
         arrays = self.acts[1:] + self.deltas[1:] + self.zs[1:]
+        arrays += self.masks + self.dropped
         arrays += [self.scratch, self.x, self.y]
         return [a for a in arrays if a is not None]
 
@@ -141,8 +201,9 @@ class Network:
     ----------
     layer_units : sequence of int
         ``[n_features, hidden_1, ..., hidden_h, n_outputs]``.
-    activation : str
-        Hidden-layer activation name (see :mod:`.activations`).
+    activation : str or sequence of str
+        Hidden-layer activation name (see :mod:`.activations`), or one name
+        per hidden layer.
     loss : str
         Loss name (see :mod:`.losses`); it fixes the output activation.
     dtype : numpy dtype, default=np.float64
@@ -151,8 +212,9 @@ class Network:
     def __init__(self, layer_units, activation, loss, dtype=np.float64):
         self.layer_units = [int(u) for u in layer_units]
         self.n_layers = len(self.layer_units)
-        self.activation = get_activation(activation)
-        self.hidden_activations = [self.activation] * (self.n_layers - 2)
+        names = hidden_activation_names(activation, self.n_layers - 2)
+        self.hidden_activations = [get_activation(name) for name in names]
+        self.init_factors = _init_factors(activation, self.hidden_activations)
         self.loss = get_loss(loss)
         self.out_activation = get_activation(self.loss.out_activation, output=True)
         # the activation of layers 1..L (index 0: the input, none)
@@ -203,19 +265,23 @@ class Network:
         ``U(-r, r)`` with ``r = sqrt(factor / (fan_in + fan_out))`` (factor 2
         for the logistic activation, 6 otherwise) -- the same draws, in the
         same order, as scikit-learn's MLP, so equal seeds give equal weights.
+        With one activation per hidden layer, the weights into hidden layer
+        ``k`` take the factor of ``f_k`` and the output layer's weights that
+        of the last hidden activation (see :func:`_init_factors`).
         """
         flat = np.empty(self.n_params, dtype=self.dtype)
         coefs, intercepts = self.unpack(flat)
-        factor = self.activation.init_factor
-        for (fan_in, fan_out), W, b in zip(self.coef_shapes, coefs, intercepts):
+        shapes = zip(self.coef_shapes, self.init_factors, coefs, intercepts)
+        for (fan_in, fan_out), factor, W, b in shapes:
             bound = np.sqrt(factor / (fan_in + fan_out))
             W[...] = random_state.uniform(-bound, bound, (fan_in, fan_out))
             b[...] = random_state.uniform(-bound, bound, fan_out)
         return flat
 
-    def workspace(self, capacity, poison=False):
-        """Allocate a :class:`Workspace` for batches of up to ``capacity``."""
-        return Workspace(self, capacity, poison)
+    def workspace(self, capacity, poison=False, dropout=None):
+        """Allocate a :class:`Workspace` for batches of up to ``capacity``
+        (with mask buffers for the hidden layers of ``dropout`` rate > 0)."""
+        return Workspace(self, capacity, poison, dropout)
 
     def views(self, flat):
         """Per-layer ``(coefs, intercepts)`` views of ``flat``, cached.
@@ -270,6 +336,8 @@ class Network:
             keep_z = None if ws.zs[k] is None else ws.zs[k][:n]
             ops[k][0](z, intercepts[k - 1], keep_z)
             a = z
+            if ws.masks[k] is not None:  # dropout: a_k = f(z_k) * M_k
+                a = np.multiply(z, ws.masks[k][:n], out=ws.dropped[k][:n])
         return a
 
     def data_loss_grad(self, flat, grad, X, Y, sample_weight, ws, kernels=NUMPY):
@@ -294,12 +362,14 @@ class Network:
         loss = self.loss.value(A_L, Y, sample_weight) / sw_sum
         delta = self.loss.delta(A_L, Y, sample_weight, 1.0 / sw_sum, A_L)
         for k in range(self.n_layers - 1, 0, -1):
-            a_prev = X if k == 1 else ws.acts[k - 1][:n]
+            a_prev = X if k == 1 else ws.output(k - 1, n)
             _matmul_transposed(a_prev, delta, gcoefs[k - 1])
             np.add.reduce(delta, axis=0, out=gints[k - 1])
             if k > 1:
                 new_delta = ws.deltas[k - 1][:n]
                 np.matmul(delta, coefs[k - 1].T, out=new_delta)
+                if ws.masks[k - 1] is not None:
+                    new_delta *= ws.masks[k - 1][:n]
                 z = None if ws.zs[k - 1] is None else ws.zs[k - 1][:n]
                 ops[k - 1][1](new_delta, ws.acts[k - 1][:n], z)
                 delta = new_delta
@@ -384,6 +454,37 @@ class Network:
                 ops[k][0](z, intercepts[k - 1])
                 a = z
         return out
+
+
+def hidden_activation_names(activation, n_hidden):
+    """One activation name per hidden layer: ``activation`` repeated if it
+    is a string, else the sequence itself (which must have ``n_hidden``
+    names)."""
+    if isinstance(activation, str):
+        return [activation] * n_hidden
+    names = list(activation)
+    if len(names) != n_hidden:
+        raise ValueError(
+            f"activation has {len(names)} names but the network has "
+            f"{n_hidden} hidden layers: give one name per hidden layer, or "
+            "a single name for all of them."
+        )
+    return names
+
+
+def _init_factors(activation, hidden):
+    """The Glorot factor of each layer's weights (layers 1..L).
+
+    A single name gives every layer its factor, as scikit-learn (the output
+    layer included).  One name per hidden layer gives the weights into
+    hidden layer ``k`` the factor of ``f_k`` and the output layer's weights
+    the factor of the last hidden activation -- so a sequence of identical
+    names initialises exactly as that name -- and, with no hidden layer, 6.
+    """
+    if isinstance(activation, str):
+        return [get_activation(activation).init_factor] * (len(hidden) + 1)
+    factors = [act.init_factor for act in hidden]
+    return factors + [factors[-1] if factors else 6.0]
 
 
 def _matmul(A, B, out):

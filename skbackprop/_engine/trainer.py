@@ -39,13 +39,22 @@ class Trainer:
         Chosen by :func:`.kernels.select_kernels` when omitted.
     poison : bool, default=False
         Debug mode of the workspace (see :class:`.network.Workspace`).
+    dropout : sequence of float, default=None
+        Dropout rate of each hidden layer (None: no dropout).
+    rng : numpy.random.Generator, default=None
+        Draws the dropout masks, one batch at a time (:meth:`step`); needed
+        when a rate is above 0, unused otherwise.
     """
 
-    def __init__(self, network, optimizer, capacity, kernels=None, poison=False):
+    def __init__(self, network, optimizer, capacity, kernels=None, poison=False,
+                 dropout=None, rng=None):
         self.network = network
         self.optimizer = optimizer
         self.kernels = kernels or select_kernels(network.n_params)
-        self.workspace = network.workspace(capacity, poison)
+        self.workspace = network.workspace(capacity, poison, dropout)
+        if self.workspace.dropping and rng is None:
+            raise ValueError("dropout needs a random generator (rng).")
+        self.rng = rng
         # the gradient: written by each backward pass, consumed by the step
         self.grad = np.empty(network.n_params, dtype=network.dtype)
 
@@ -71,11 +80,14 @@ class Trainer:
         Returns the batch objective (data term and L2 penalty) at the
         parameters *before* the update.  A batch whose sample weights are
         all zero contributes nothing: no pass, no update (Adam's step count
-        does not advance); it returns 0.0.
+        does not advance); it returns 0.0.  With dropout, the batch's masks
+        are drawn first.
         """
         if sample_weight is not None and not sample_weight.any():
             return 0.0
         network, ws = self.network, self.workspace
+        if ws.dropping:
+            ws.draw_masks(self.rng, X.shape[0])
         loss = network.data_loss_grad(
             params, self.grad, X, Y, sample_weight, ws, self.kernels
         )
@@ -197,6 +209,11 @@ class Trainer:
         line search backs off from an overflowing step.
         """
         network, ws, grad = self.network, self.workspace, self.grad
+        if ws.dropping:
+            raise ValueError(
+                "dropout makes the objective random; L-BFGS needs a "
+                "deterministic one."
+            )
 
         def fun(x):
             if ws.poison:
@@ -300,15 +317,26 @@ def _abs_max(A):
     return max(float(data.max()), -float(data.min()))
 
 
-def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None):
+def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
+                 dropout=None, rng=None):
     """The trainer for ``network``, with kernels chosen for it: an
     :class:`.xp.XpTrainer` for arrays of another namespace (``ns``, an
     :class:`.xp.ArrayNamespace`), a :class:`TinyTrainer` for a tiny network
     trained long enough (``planned_batches``, see
-    :func:`.kernels.tiny_epoch_loop`), a :class:`Trainer` otherwise; its
-    workspace poisoned in debug mode (:data:`DEBUG_POISON`)."""
+    :func:`.kernels.tiny_epoch_loop`) without dropout, a :class:`Trainer`
+    otherwise; its workspace poisoned in debug mode (:data:`DEBUG_POISON`).
+    ``dropout`` and ``rng`` as :class:`Trainer`."""
+    with_dropout = dropout is not None and any(dropout)
     if ns is not None:
+        if with_dropout:
+            raise NotImplementedError(
+                "dropout is not supported on arrays of another namespace than "
+                "numpy's yet: train with dropout=0.0, or on numpy arrays."
+            )
         return XpTrainer(network, optimizer, capacity, ns)
+    if with_dropout:
+        return Trainer(network, optimizer, capacity, poison=DEBUG_POISON,
+                       dropout=dropout, rng=rng)
     loop = None
     if optimizer is not None:
         loop = tiny_epoch_loop(network, capacity, planned_batches)

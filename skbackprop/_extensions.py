@@ -1,0 +1,136 @@
+"""The estimators' parameters beyond scikit-learn's MLP: one activation per
+hidden layer (``activation`` as a sequence), ``dropout`` and the
+early-stopping ``scoring``.
+
+Their defaults (a single activation name, ``dropout=0.0``,
+``scoring=None``) leave every computation and every random draw of a fit
+exactly as without them.  The engine receives plain values: activation
+names, dropout rates and a mask generator.
+"""
+
+import warnings
+from numbers import Real
+
+import numpy as np
+from sklearn.metrics import check_scoring
+from sklearn.utils._param_validation import InvalidParameterError
+
+from ._engine import ACTIVATIONS
+
+__all__ = [
+    "check_extension_params",
+    "dropout_generator",
+    "dropout_rates",
+    "scorer_validation_score",
+]
+
+
+def _hidden_activations(est, n_hidden):
+    """Check a sequence ``activation`` against the hidden layers."""
+    activation = est.activation
+    if isinstance(activation, str):
+        return
+    names = list(activation)
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or name not in ACTIVATIONS:
+            raise InvalidParameterError(
+                f"The 'activation' parameter of {type(est).__name__} must be "
+                f"a str among {sorted(ACTIVATIONS)} or a sequence of such "
+                f"names, one per hidden layer. Got {name!r} at position {i} "
+                f"of {activation!r} instead."
+            )
+    if len(names) != n_hidden:
+        raise ValueError(
+            f"activation has {len(names)} names but hidden_layer_sizes="
+            f"{est.hidden_layer_sizes!r} has {n_hidden} hidden layers: give "
+            "one name per hidden layer, or a single name for all of them."
+        )
+
+
+def dropout_rates(est, n_hidden):
+    """The dropout rate of each hidden layer, as a tuple of floats."""
+    dropout = est.dropout
+    if isinstance(dropout, Real):
+        return (float(dropout),) * n_hidden
+    rates = list(np.ravel(np.asarray(dropout, dtype=object)))
+    for p in rates:
+        if (
+            isinstance(p, (bool, np.bool_))
+            or not isinstance(p, Real)
+            or not 0 <= p < 1
+        ):
+            raise InvalidParameterError(
+                f"The 'dropout' parameter of {type(est).__name__} must be a "
+                "float in [0, 1) or a sequence of such floats, one per hidden "
+                f"layer. Got {p!r} in {dropout!r} instead."
+            )
+    if np.ndim(dropout) != 1 or len(rates) != n_hidden:
+        raise ValueError(
+            f"dropout has {len(rates)} rates but hidden_layer_sizes="
+            f"{est.hidden_layer_sizes!r} has {n_hidden} hidden layers: give "
+            "one rate per hidden layer, or a single rate for all of them."
+        )
+    return tuple(float(p) for p in rates)
+
+
+def check_extension_params(est, n_hidden):
+    """Check the per-layer activations, the dropout rates (refused with
+    L-BFGS) and the scorer at the start of a fit."""
+    _hidden_activations(est, n_hidden)
+    if any(dropout_rates(est, n_hidden)) and est.solver == "lbfgs":
+        raise ValueError(
+            "dropout is not supported with solver='lbfgs': dropout makes "
+            "every evaluation of the objective random, and L-BFGS needs a "
+            "deterministic full-batch objective. Use solver='adam' or "
+            "'sgd', or dropout=0.0."
+        )
+    if est.scoring is not None:
+        _scorer(est)
+
+
+def dropout_generator(random_state):
+    """The generator of a fit's dropout masks, seeded from ``random_state``.
+
+    The seed is a hash (:class:`numpy.random.SeedSequence`) of the
+    RandomState's current state, which is *not* advanced: the initial
+    weights, the validation split and the shuffles of a fit are those of
+    the same fit without dropout, and only the masks are added.  (A
+    RandomState over another bit generator than MT19937 gives up one draw
+    for the seed instead.)
+    """
+    state = random_state.get_state(legacy=False)
+    inner = state.get("state", {})
+    if state.get("bit_generator") == "MT19937" and "key" in inner:
+        entropy = [*np.asarray(inner["key"]).tolist(), int(inner["pos"])]
+    else:  # pragma: no cover - RandomState(PCG64()) and the like
+        entropy = int(random_state.randint(np.iinfo(np.int32).max))
+    return np.random.default_rng(np.random.SeedSequence(entropy))
+
+
+def _scorer(est):
+    try:
+        return check_scoring(est, scoring=est.scoring)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"scoring={est.scoring!r} is not a valid scorer: {exc}"
+        ) from exc
+
+
+def scorer_validation_score(est, X, y, sample_weight):
+    """The early-stopping score of ``est`` by its ``scoring``, on the
+    validation split (already validated arrays)."""
+    scorer = _scorer(est)
+    with warnings.catch_warnings():
+        # the split is an array even when fit got a DataFrame
+        warnings.filterwarnings(
+            "ignore", message="X does not have valid feature names"
+        )
+        try:
+            if sample_weight is None:
+                return float(scorer(est, X, y))
+            return float(scorer(est, X, y, sample_weight=sample_weight))
+        except ValueError:
+            output = est._forward_pass_fast(X, check_input=False)
+            if not np.isfinite(output).all():
+                return np.nan  # as the default score of a diverging model
+            raise
