@@ -74,10 +74,11 @@ def test_a_path_entry_imports_from_the_folder_that_holds_the_clone(tmp_path):
     parent = _parent_of_clone(tmp_path, "skbackprop")
     # the checkout's root as a later path entry than the current folder, as
     # the .pth file of the editable install adds it
+    # where the import system finds the package (without running it, which
+    # would import scikit-learn: a second); a namespace package has no origin
     code = (
-        "from skbackprop import BackpropMLPClassifier\n"
-        "import skbackprop\n"
-        "print(skbackprop.__file__)\n"
+        "import importlib.util\n"
+        "print(importlib.util.find_spec('skbackprop').origin)\n"
     )
     proc = _python(code, parent, pythonpath=str(ROOT))
     assert proc.returncode == 0, proc.stderr
