@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from ._array_api import host_dtype, to_host
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
-from ._extensions import dropout_generator, dropout_rates
+from ._extensions import dropout_rates, dropout_seed
 from ._warnings import warn
 
 __all__ = [
@@ -429,10 +429,12 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(est, n_samples)
     epochs = 1 if incremental else est.max_iter
-    rates, masks_rng = _dropout(est, network, random_state)
+    rates, seed = _dropout(est, network, random_state)
+    # the masks' epoch counter continues across partial_fit calls and warm
+    # starts: the epochs the model has trained so far
     trainer = make_trainer(
         network, optimizer, batch_size, epochs * -(-n_samples // batch_size),
-        ns=ns, dropout=rates, rng=masks_rng,
+        ns=ns, dropout=rates, seed=seed, epoch=len(est.loss_curve_),
     )
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
@@ -448,13 +450,13 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
 
 
 def _dropout(est, network, random_state):
-    """``(rates, generator)`` of the dropout masks, ``(None, None)``
-    without dropout: the generator is made (and seeded) only when a rate is
-    above 0, so a fit without dropout draws exactly what it always did."""
+    """``(rates, seed)`` of the dropout masks, ``(None, None)`` without
+    dropout: the seed is derived only when a rate is above 0 (and draws
+    nothing), so a fit without dropout draws exactly what it always did."""
     rates = dropout_rates(est, network.n_layers - 2)
     if not any(rates):
         return None, None
-    return rates, dropout_generator(random_state)
+    return rates, dropout_seed(random_state)
 
 
 class _EpochRun:

@@ -284,8 +284,7 @@ def test_dropout_never_takes_the_compiled_epoch(monkeypatch):
     net = Network([3, 4, 2], "tanh", "log_loss")
     opt = _Adam(net.n_params, np.float64, 0.01)
     plain = make_trainer(net, opt, 16, 10**6)
-    dropped = make_trainer(net, opt, 16, 10**6, dropout=(0.2,),
-                           rng=np.random.default_rng(0))
+    dropped = make_trainer(net, opt, 16, 10**6, dropout=(0.2,), seed=0)
     assert type(plain) is TinyTrainer
     assert type(dropped) is Trainer and dropped.workspace.dropping
 
