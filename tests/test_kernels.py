@@ -161,7 +161,8 @@ def test_whole_fit_is_bitwise_the_same_with_and_without_numba(fused, make, dtype
     assert_array_equal(ours_np.predict(X), ours_nb.predict(X))
 
 
-def test_only_large_networks_use_the_loops():
+def test_only_large_networks_use_the_loops(monkeypatch):
+    monkeypatch.setattr(_kernels, "_loaded", {})  # not loaded in this process
     small = Network([64, 10, 10], "relu", "log_loss")
     large = Network([784, 256, 10], "relu", "log_loss")
     assert small.n_params < _kernels.MIN_PARAMS <= large.n_params
@@ -169,6 +170,17 @@ def test_only_large_networks_use_the_loops():
     assert isinstance(select_kernels(large.n_params), NumbaKernels) == (
         not _kernels.disabled
     )
+    # and once they are loaded (they give the same results), any network;
+    # a long enough fit of a small network loads them
+    assert isinstance(select_kernels(small.n_params), NumbaKernels) == (
+        not _kernels.disabled
+    )
+    monkeypatch.setattr(_kernels, "_loaded", {})
+    planned = -(-_kernels.NUMBA_MIN_WORK // small.n_params)  # ceil
+    assert select_kernels(small.n_params, planned_batches=planned - 1) is _kernels.NUMPY
+    assert isinstance(
+        select_kernels(small.n_params, planned_batches=planned), NumbaKernels
+    ) == (not _kernels.disabled)
 
 
 @pytest.mark.slow  # two fresh interpreters
