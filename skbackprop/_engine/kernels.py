@@ -122,6 +122,11 @@ class NumpyKernels:
         """A function ``(delta, A, Z)`` multiplying ``delta`` by ``f'``."""
         return activation.backward
 
+    @staticmethod
+    def column_sum(A, out):
+        """``out = A.sum(axis=0)`` (the bias gradients)."""
+        np.add.reduce(A, axis=0, out=out)
+
     # -- L2 and optimizer steps: the numpy references of .optimizers
     add_l2 = staticmethod(add_l2_gradient)
     sgd_step = staticmethod(sgd_step)
@@ -151,6 +156,12 @@ class NumbaKernels(NumpyKernels):
 
     def _relu_backward(self, delta, A, Z):
         self._loops.relu_backward(delta, A)
+
+    def column_sum(self, A, out):
+        if A.shape[1] > 1 and A.shape[0] > 0 and A.flags.c_contiguous:
+            self._loops.column_sum(A, out)
+        else:  # numpy sums a single column pairwise
+            np.add.reduce(A, axis=0, out=out)
 
     def forward_bias(self, activation):
         fn = self._forward_bias.get(activation.name)
