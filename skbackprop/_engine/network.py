@@ -367,7 +367,7 @@ class Network:
         for k in range(self.n_layers - 1, 0, -1):
             a_prev = X if k == 1 else ws.output(k - 1, n)
             _matmul_transposed(a_prev, delta, gcoefs[k - 1])
-            np.add.reduce(delta, axis=0, out=gints[k - 1])
+            kernels.column_sum(delta, gints[k - 1])
             if k > 1:
                 new_delta = ws.deltas[k - 1][:n]
                 np.matmul(delta, coefs[k - 1].T, out=new_delta)

@@ -383,10 +383,13 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
         return XpTrainer(network, optimizer, capacity, ns)
     if with_dropout:
         return Trainer(network, optimizer, capacity, poison=DEBUG_POISON,
-                       dropout=dropout, seed=seed, epoch=epoch)
+                       dropout=dropout, seed=seed, epoch=epoch,
+                       kernels=select_kernels(network.n_params,
+                                              planned_batches=planned_batches))
     loop = None
     if optimizer is not None:
         loop = tiny_epoch_loop(network, capacity, planned_batches)
     if loop is not None:
         return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)
-    return Trainer(network, optimizer, capacity, poison=DEBUG_POISON)
+    kernels = select_kernels(network.n_params, planned_batches=planned_batches)
+    return Trainer(network, optimizer, capacity, kernels=kernels, poison=DEBUG_POISON)
