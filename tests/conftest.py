@@ -4,6 +4,10 @@ import os
 # It lets scikit-learn's array API dispatch (and its array-API estimator
 # checks) run; scipy's own functions then dispatch on the input's namespace.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+# torch's OpenMP threads busy-wait after each parallel region by default; on
+# a 2-core machine they then starve numpy's BLAS threads (and subprocesses)
+# for the rest of the session.  Let them sleep (read when torch loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import importlib.util
 
