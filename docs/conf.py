@@ -4,6 +4,11 @@ import importlib.util
 import os
 import sys
 
+# The gallery runs in this process, and scipy reads SCIPY_ARRAY_API once, at
+# its import (here, through skbackprop): set it first, for the array API
+# example (plot_array_api.py).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 sys.path.insert(0, os.path.abspath(".."))
 
 import skbackprop  # noqa: E402
