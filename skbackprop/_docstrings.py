@@ -100,14 +100,22 @@ SHARED_PARAMS_DOC = """
     dropout : float or sequence of float, default=0.0
         Inverted dropout on the hidden layers' outputs while training with
         'sgd' or 'adam' (an extension over scikit-learn): each output is
-        zeroed with probability p and the others multiplied by 1 / (1 - p),
-        with a new mask for every mini-batch.  A float in [0, 1) applies to
-        every hidden layer, a sequence gives one rate per hidden layer.
-        Predictions never drop anything.  The masks come from a generator
-        seeded from ``random_state`` without advancing it, so a seed gives
-        identical fits and the initial weights, validation split and
-        shuffles are those of the same fit without dropout; 0 makes no
-        draws at all.  ``loss_curve_`` then records the loss of the dropped
+        zeroed with probability p and the others multiplied by 1 / (1 - p).
+        A float in [0, 1) applies to every hidden layer, a sequence gives
+        one rate per hidden layer.  Predictions never drop anything.  A
+        mask is a function of the sample, not of its position: unit u of
+        hidden layer l is kept for a training row x at epoch e when a
+        counter-based hash of (a 64-bit key of x's values, a seed, e, l,
+        u), read as a uniform in [0, 1), is at least p.  So a row repeated
+        k times is masked exactly as that row with sample weight k (in any
+        order and any batch), and identical rows share a mask within an
+        epoch; masks are independent across epochs, layers and units.  The
+        seed is a hash of ``random_state``'s state, which is not advanced:
+        a seed gives identical fits, and the initial weights, validation
+        split and shuffles are those of the same fit without dropout; 0
+        derives nothing.  The epoch counts every epoch the model trained
+        (``len(loss_curve_)``), so ``partial_fit`` calls and warm starts
+        continue it.  ``loss_curve_`` records the loss of the dropped
         networks.  Not supported by 'lbfgs' (a deterministic full-batch
         method; ``ValueError``).
 

@@ -5,7 +5,7 @@ early-stopping ``scoring``.
 Their defaults (a single activation name, ``dropout=0.0``,
 ``scoring=None``) leave every computation and every random draw of a fit
 exactly as without them.  The engine receives plain values: activation
-names, dropout rates and a mask generator.
+names, dropout rates and the masks' seed.
 """
 
 import warnings
@@ -19,7 +19,7 @@ from ._engine import ACTIVATIONS
 
 __all__ = [
     "check_extension_params",
-    "dropout_generator",
+    "dropout_seed",
     "dropout_rates",
     "scorer_validation_score",
 ]
@@ -88,15 +88,18 @@ def check_extension_params(est, n_hidden):
         _scorer(est)
 
 
-def dropout_generator(random_state):
-    """The generator of a fit's dropout masks, seeded from ``random_state``.
+def dropout_seed(random_state):
+    """The seed of a fit's dropout masks, an integer in ``[0, 2**64)``
+    derived from ``random_state``.
 
     The seed is a hash (:class:`numpy.random.SeedSequence`) of the
     RandomState's current state, which is *not* advanced: the initial
     weights, the validation split and the shuffles of a fit are those of
     the same fit without dropout, and only the masks are added.  (A
     RandomState over another bit generator than MT19937 gives up one draw
-    for the seed instead.)
+    for the seed instead.)  The masks themselves are hashes of the seed,
+    the epoch, the layer, the unit and the row's values (see
+    :mod:`skbackprop._engine.masks`).
     """
     state = random_state.get_state(legacy=False)
     inner = state.get("state", {})
@@ -104,7 +107,7 @@ def dropout_generator(random_state):
         entropy = [*np.asarray(inner["key"]).tolist(), int(inner["pos"])]
     else:  # pragma: no cover - RandomState(PCG64()) and the like
         entropy = int(random_state.randint(np.iinfo(np.int32).max))
-    return np.random.default_rng(np.random.SeedSequence(entropy))
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0])
 
 
 def _scorer(est):

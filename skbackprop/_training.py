@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from ._array_api import host_dtype, to_host
 from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
-from ._extensions import dropout_generator, dropout_rates
+from ._extensions import dropout_rates, dropout_seed
 from ._warnings import warn
 
 __all__ = [
@@ -154,20 +154,44 @@ def restore_state(est, snapshot):
 
 
 class EpochCheckpoint:
-    """The state an epoch changes, copied before it; see :meth:`restore`."""
+    """The state an epoch changes, copied before it (:meth:`capture`); see
+    :meth:`restore`.  A checkpoint copies into the arrays of its previous
+    capture, so the two a fit keeps (rotating) allocate nothing after the
+    first epochs."""
 
-    def __init__(self, est, flat, trainer):
-        self.flat = trainer.copy(flat)
-        self.optimizer = trainer.optimizer.copy_state(trainer.copy)
+    def __init__(self):
+        self.flat = self.optimizer = None
+        self.attributes = {}
+
+    def capture(self, est, flat, trainer):
+        """Copy the state before an epoch; returns the checkpoint."""
+        if self.flat is None:
+            self.flat = trainer.copy(flat)
+            self.optimizer = trainer.optimizer.copy_state(trainer.copy)
+        else:
+            self.flat[...] = flat
+            arrays = trainer.optimizer._arrays
+            for k, v in vars(trainer.optimizer).items():
+                if k in arrays:
+                    self.optimizer[k][...] = v
+                else:
+                    self.optimizer[k] = v
         self.attributes = {
             k: copy.copy(getattr(est, k)) for k in _EPOCH_STATE if hasattr(est, k)
         }
+        return self
 
     def restore(self, est, flat, trainer):
-        """Weights, optimizer and counters back to the checkpoint (in place
-        for ``flat``, whose views are the estimator's ``coefs_``)."""
+        """Weights, optimizer and counters back to the checkpoint (copied
+        into the arrays in use: ``flat``'s views are the estimator's
+        ``coefs_``, and the checkpoint keeps its own arrays)."""
         flat[...] = self.flat
-        trainer.optimizer.set_state(self.optimizer)
+        optimizer = trainer.optimizer
+        for k, v in self.optimizer.items():
+            if k in optimizer._arrays:
+                getattr(optimizer, k)[...] = v
+            else:
+                setattr(optimizer, k, v)
         for k in _EPOCH_STATE:
             if k in self.attributes:
                 setattr(est, k, self.attributes[k])
@@ -429,10 +453,12 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(est, n_samples)
     epochs = 1 if incremental else est.max_iter
-    rates, masks_rng = _dropout(est, network, random_state)
+    rates, seed = _dropout(est, network, random_state)
+    # the masks' epoch counter continues across partial_fit calls and warm
+    # starts: the epochs the model has trained so far
     trainer = make_trainer(
         network, optimizer, batch_size, epochs * -(-n_samples // batch_size),
-        ns=ns, dropout=rates, rng=masks_rng,
+        ns=ns, dropout=rates, seed=seed, epoch=len(est.loss_curve_),
     )
     run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
     run.plan = BatchPlan(n_samples, est.shuffle, random_state)
@@ -448,13 +474,13 @@ def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, task
 
 
 def _dropout(est, network, random_state):
-    """``(rates, generator)`` of the dropout masks, ``(None, None)``
-    without dropout: the generator is made (and seeded) only when a rate is
-    above 0, so a fit without dropout draws exactly what it always did."""
+    """``(rates, seed)`` of the dropout masks, ``(None, None)`` without
+    dropout: the seed is derived only when a rate is above 0 (and draws
+    nothing), so a fit without dropout draws exactly what it always did."""
     rates = dropout_rates(est, network.n_layers - 2)
     if not any(rates):
         return None, None
-    return rates, dropout_generator(random_state)
+    return rates, dropout_seed(random_state)
 
 
 class _EpochRun:
@@ -470,12 +496,14 @@ class _EpochRun:
 
     def epochs(self, incremental):
         est = self.est
+        pool = [EpochCheckpoint(), EpochCheckpoint()]  # reused, rotating
         checkpoints = [None, None]  # the last two epochs' starting states
         interrupted = False
         try:
             for _ in range(est.max_iter):
-                checkpoints = [EpochCheckpoint(est, self.flat, self.trainer),
-                               checkpoints[0]]
+                latest = pool[1].capture(est, self.flat, self.trainer)
+                pool = [latest, pool[0]]
+                checkpoints = [latest, checkpoints[0]]
                 self.tasks.begin("epoch")
                 if self.one_epoch(checkpoints) or incremental:
                     break

@@ -161,7 +161,8 @@ def test_whole_fit_is_bitwise_the_same_with_and_without_numba(fused, make, dtype
     assert_array_equal(ours_np.predict(X), ours_nb.predict(X))
 
 
-def test_only_large_networks_use_the_loops():
+def test_only_large_networks_use_the_loops(monkeypatch):
+    monkeypatch.setattr(_kernels, "_loaded", {})  # not loaded in this process
     small = Network([64, 10, 10], "relu", "log_loss")
     large = Network([784, 256, 10], "relu", "log_loss")
     assert small.n_params < _kernels.MIN_PARAMS <= large.n_params
@@ -169,6 +170,17 @@ def test_only_large_networks_use_the_loops():
     assert isinstance(select_kernels(large.n_params), NumbaKernels) == (
         not _kernels.disabled
     )
+    # and once they are loaded (they give the same results), any network;
+    # a long enough fit of a small network loads them
+    assert isinstance(select_kernels(small.n_params), NumbaKernels) == (
+        not _kernels.disabled
+    )
+    monkeypatch.setattr(_kernels, "_loaded", {})
+    planned = -(-_kernels.NUMBA_MIN_WORK // small.n_params)  # ceil
+    assert select_kernels(small.n_params, planned_batches=planned - 1) is _kernels.NUMPY
+    assert isinstance(
+        select_kernels(small.n_params, planned_batches=planned), NumbaKernels
+    ) == (not _kernels.disabled)
 
 
 @pytest.mark.slow  # two fresh interpreters
@@ -284,8 +296,7 @@ def test_dropout_never_takes_the_compiled_epoch(monkeypatch):
     net = Network([3, 4, 2], "tanh", "log_loss")
     opt = _Adam(net.n_params, np.float64, 0.01)
     plain = make_trainer(net, opt, 16, 10**6)
-    dropped = make_trainer(net, opt, 16, 10**6, dropout=(0.2,),
-                           rng=np.random.default_rng(0))
+    dropped = make_trainer(net, opt, 16, 10**6, dropout=(0.2,), seed=0)
     assert type(plain) is TinyTrainer
     assert type(dropped) is Trainer and dropped.workspace.dropping
 
@@ -301,3 +312,21 @@ def test_only_tiny_networks_trained_long_use_the_compiled_epoch():
     assert not isinstance(make_trainer(tiny, opt, 32, 10), TinyTrainer)
     assert not isinstance(make_trainer(wide, opt, 200, 10**4), TinyTrainer)
     assert not isinstance(make_trainer(tiny, None, 32, 10**4), TinyTrainer)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_column_sum_equals_numpy_bitwise(fused, dtype):
+    """Bias gradients: numpy reduces a C-ordered array of two or more
+    columns row after row, as the loop does (one column it sums pairwise:
+    the loop leaves that case to numpy)."""
+    fused(True)
+    kernels = select_kernels(10**6)
+    rng = np.random.RandomState(3)
+    for n, k in [(200, 10), (256, 128), (1, 5), (33, 2), (1000, 1), (7, 300)]:
+        A = _special(rng, (n, k), dtype) if n * k >= 20 else rng.randn(n, k)
+        A = (A * 10.0 ** rng.uniform(-6, 6, (n, k))).astype(dtype)
+        expected, got = np.empty(k, dtype), np.empty(k, dtype)
+        with np.errstate(invalid="ignore"):
+            np.add.reduce(A, axis=0, out=expected)
+            kernels.column_sum(A, got)
+        assert_array_equal(got, expected)

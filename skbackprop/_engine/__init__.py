@@ -5,6 +5,7 @@ Modules pair each forward computation with its derivative:
 - :mod:`.activations` -- hidden and output activations and derivatives;
 - :mod:`.losses` -- losses with fused canonical-link output deltas;
 - :mod:`.network` -- forward/backward passes over one flat parameter buffer;
+- :mod:`.masks` -- dropout masks as hashes of (row, seed, epoch, layer, unit);
 - :mod:`.optimizers` -- SGD (momentum/Nesterov), Adam, L-BFGS-B;
 - :mod:`.kernels` -- the array work of a step: numpy, or compiled loops;
 - :mod:`.trainer` -- what a fit asks of the engine (batch steps, epochs,

@@ -91,3 +91,15 @@ def relu_backward(delta, A):
     for i in range(delta.shape[0]):
         for j in range(delta.shape[1]):
             delta[i, j] *= one if A[i, j] > zero else zero
+
+
+@_jit
+def column_sum(A, out):
+    """``out = A.sum(axis=0)`` row after row, as numpy reduces a C-ordered
+    array of two or more columns (bit-identical then; one column is a
+    contiguous vector, which numpy sums pairwise)."""
+    for j in range(A.shape[1]):
+        out[j] = A[0, j]
+    for i in range(1, A.shape[0]):
+        for j in range(A.shape[1]):
+            out[j] += A[i, j]

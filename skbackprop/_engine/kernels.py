@@ -30,6 +30,7 @@ arithmetic stays float32.
 """
 
 import importlib
+import importlib.util
 import os
 
 import numpy as np
@@ -49,6 +50,10 @@ __all__ = [
 
 MIN_PARAMS = 1 << 15
 """Smallest network (number of parameters) that uses the compiled loops."""
+
+NUMBA_MIN_WORK = 3 * 10**7
+"""Fewest parameter updates (batches times parameters) a fit must plan for
+the compiled loops to pay for loading them."""
 
 TINY_FLOPS = 20_000
 """Largest network (multiply-adds of a forward pass over one batch) whose
@@ -85,8 +90,12 @@ def _numba_module(name="_numba_kernels"):
 
 def numba_available():
     """Whether the compiled loops can run here (numba installed, not
-    disabled by ``SKBACKPROP_NUMBA=0``)."""
-    return not disabled and _numba_module() is not None
+    disabled by ``SKBACKPROP_NUMBA=0``); finds numba without importing it."""
+    if disabled:
+        return False
+    if "_numba_kernels" in _loaded:
+        return bool(_loaded["_numba_kernels"])
+    return importlib.util.find_spec("numba") is not None
 
 
 class NumpyKernels:
@@ -112,6 +121,11 @@ class NumpyKernels:
     def backward(self, activation):
         """A function ``(delta, A, Z)`` multiplying ``delta`` by ``f'``."""
         return activation.backward
+
+    @staticmethod
+    def column_sum(A, out):
+        """``out = A.sum(axis=0)`` (the bias gradients)."""
+        np.add.reduce(A, axis=0, out=out)
 
     # -- L2 and optimizer steps: the numpy references of .optimizers
     add_l2 = staticmethod(add_l2_gradient)
@@ -142,6 +156,12 @@ class NumbaKernels(NumpyKernels):
 
     def _relu_backward(self, delta, A, Z):
         self._loops.relu_backward(delta, A)
+
+    def column_sum(self, A, out):
+        if A.shape[1] > 1 and A.shape[0] > 0 and A.flags.c_contiguous:
+            self._loops.column_sum(A, out)
+        else:  # numpy sums a single column pairwise
+            np.add.reduce(A, axis=0, out=out)
 
     def forward_bias(self, activation):
         fn = self._forward_bias.get(activation.name)
@@ -176,17 +196,30 @@ NUMPY = NumpyKernels()
 _NUMBA = None
 
 
-def select_kernels(n_params, dtype=None, network_dtype=None):
+def select_kernels(n_params, dtype=None, network_dtype=None, planned_batches=0):
     """The kernels for a network of ``n_params`` parameters.
+
+    The compiled loops serve when they pay for loading them (once per
+    process): for networks of at least :data:`MIN_PARAMS` parameters, for
+    fits planned long enough (:data:`NUMBA_MIN_WORK` parameter updates),
+    and for any network once they are loaded.  They give the numpy
+    kernels' results bit for bit, so the choice never changes a result.
 
     The compiled loops take arrays of the network's own dtype only (their
     scalars and arrays must agree): for ``dtype != network_dtype`` (a float64
     prediction of a float32 model, say) the numpy kernels serve.
     """
     global _NUMBA
-    if n_params < MIN_PARAMS or not numba_available():
+    if not numba_available():
         return NUMPY
     if dtype is not None and np.dtype(dtype) != np.dtype(network_dtype):
+        return NUMPY
+    worth_loading = (
+        n_params >= MIN_PARAMS or planned_batches * n_params >= NUMBA_MIN_WORK
+    )
+    if not worth_loading and not _loaded.get("_numba_kernels"):
+        return NUMPY
+    if _numba_module() is None:  # numba found but does not import
         return NUMPY
     if _NUMBA is None:
         _NUMBA = NumbaKernels()

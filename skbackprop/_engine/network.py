@@ -34,7 +34,8 @@ gradient is a mean over samples.
 
 Each hidden layer may have its own activation ``f_k``.  With (inverted)
 dropout a hidden layer's output is ``a_k = f_k(z_k) \odot M_k``, ``M_k`` the
-batch's mask (entries ``0`` or ``1 / (1 - p_k)``, drawn by the trainer); the
+batch's mask (entries ``0`` or ``1 / (1 - p_k)``, a hash of the row's values,
+the fit's seed, the epoch, the layer and the unit: :mod:`.masks`); the
 backward pass multiplies the back-propagated error by the same mask and
 evaluates ``f_k'`` at the *undropped* output ``f_k(z_k)``:
 ``delta_k = ((delta_{k+1} W_{k+1}^T) \odot M_k) \odot f_k'(z_k)``.
@@ -45,6 +46,7 @@ import numpy as np
 from .activations import get_activation
 from .kernels import NUMPY, select_kernels
 from .losses import get_loss
+from .masks import MaskScratch
 from .optimizers import L2_BLOCK
 
 __all__ = ["Network", "Workspace", "hidden_activation_names", "is_sparse"]
@@ -62,11 +64,14 @@ class Workspace:
     rows of each array (contiguous views, no copies).  **Buffer ownership**,
     in the order a step (:meth:`.trainer.Trainer.step`) uses the buffers:
 
+    0. ``mask_hash`` (:class:`.masks.MaskScratch`, uint64) -- the batch's
+       row keys, gathered by the trainer, and the masks' hash scratch.
     1. ``masks[k]`` (only hidden layers with dropout; None elsewhere) --
        the batch's dropout mask ``M_k``, written by :meth:`draw_masks` (the
        trainer's step, before the forward pass; gradcheck writes fixed masks
        instead); read by the forward pass of layer ``k`` and by the backward
-       pass of the same batch.
+       pass of the same batch.  A mask is a function of the row's values,
+       not of its position in the batch (:mod:`.masks`).
     2. ``x``, ``y`` -- written by the gather of shuffled rows
        (:meth:`gather_buffers`); read by the forward pass, the loss and the
        backward pass of the same batch.
@@ -96,9 +101,10 @@ class Workspace:
 
     No buffer's content outlives its step: a step reads nothing it did not
     write in the same step.  ``poison=True`` makes that checkable: the
-    trainer then fills every float buffer with NaN before each batch
-    (:meth:`poison_all`), so a read of stale data turns the result into NaN;
-    the tests train whole fits that way and compare them with normal fits.
+    trainer then fills every float buffer with NaN (unsigned ones with all
+    ones) before each batch (:meth:`poison_all`), so a read of stale data
+    turns the result into NaN; the tests train whole fits that way and
+    compare them with normal fits.
 
     Parameters
     ----------
@@ -151,21 +157,15 @@ class Workspace:
         ]
         self.dropped = [None if m is None else np.empty_like(m) for m in self.masks]
         self.dropping = any(m is not None for m in self.masks)
+        self.mask_hash = MaskScratch(self.masks, capacity)
 
-    def draw_masks(self, rng, n):
-        """Draw the dropout masks of a batch of ``n`` rows: each entry is
-        ``1 / (1 - p)`` with probability ``1 - p``, else 0 (inverted
-        dropout: the expected output of a layer is unchanged).
-
-        ``rng`` is a :class:`numpy.random.Generator`; one uniform draw per
-        entry, in the buffer's dtype, layer after layer.
+    def draw_masks(self, keys, seed, epoch):
+        """Write the masks of a batch whose rows have the keys ``keys``
+        (:func:`.masks.row_keys`): entry ``(i, u)`` of layer ``k`` is
+        ``1 / (1 - p_k)`` or 0 by a hash of ``(keys[i], seed, epoch, k,
+        u)`` (:mod:`.masks`; inverted dropout: the expected output is kept).
         """
-        for p, mask in zip(self.rates, self.masks):
-            if mask is not None:
-                m = mask[:n]
-                rng.random(dtype=m.dtype, out=m)
-                np.greater_equal(m, p, out=m)
-                m *= 1.0 / (1.0 - p)
+        self.mask_hash.draw(self.masks, self.rates, keys, seed, epoch)
 
     def output(self, k, n):
         """``a_k`` of the current batch of ``n`` rows: the dropped output
@@ -184,14 +184,17 @@ class Workspace:
         """Every array this workspace owns (``scratch`` may alias one)."""
         arrays = self.acts[1:] + self.deltas[1:] + self.zs[1:]
         arrays += self.masks + self.dropped
-        arrays += [self.scratch, self.x, self.y]
+        arrays += [self.scratch, self.x, self.y, *self.mask_hash.buffers()]
         return [a for a in arrays if a is not None]
 
     def poison_all(self):
-        """Fill every float buffer with NaN (debug mode; see above)."""
+        """Fill every float buffer with NaN, every unsigned one with all
+        ones (debug mode; see above)."""
         for a in self.buffers():
             if a.dtype.kind == "f":
                 a.fill(np.nan)
+            elif a.dtype.kind == "u":
+                a.fill(np.iinfo(a.dtype).max)
 
 
 class Network:
@@ -364,7 +367,7 @@ class Network:
         for k in range(self.n_layers - 1, 0, -1):
             a_prev = X if k == 1 else ws.output(k - 1, n)
             _matmul_transposed(a_prev, delta, gcoefs[k - 1])
-            np.add.reduce(delta, axis=0, out=gints[k - 1])
+            kernels.column_sum(delta, gints[k - 1])
             if k > 1:
                 new_delta = ws.deltas[k - 1][:n]
                 np.matmul(delta, coefs[k - 1].T, out=new_delta)

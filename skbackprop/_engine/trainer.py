@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from .kernels import ACTIVATION_CODES, LOSS_CODES, select_kernels, tiny_epoch_loop
+from .masks import row_keys
 from .network import is_sparse
 from .xp import XpTrainer
 
@@ -41,20 +42,38 @@ class Trainer:
         Debug mode of the workspace (see :class:`.network.Workspace`).
     dropout : sequence of float, default=None
         Dropout rate of each hidden layer (None: no dropout).
-    rng : numpy.random.Generator, default=None
-        Draws the dropout masks, one batch at a time (:meth:`step`); needed
-        when a rate is above 0, unused otherwise.
+    seed : int, default=None
+        The fit's dropout seed, an integer in ``[0, 2**64)``; needed when a
+        rate is above 0, unused otherwise.
+    epoch : int, default=0
+        The index of the first epoch this trainer trains: the number of
+        epochs the model trained before (the estimators pass
+        ``len(loss_curve_)``, so ``partial_fit`` calls and warm starts
+        continue the count); each :meth:`epoch` adds one.
+
+    Notes
+    -----
+    With dropout, a row's mask is a hash of ``(row key, seed, epoch,
+    layer, unit)`` (:mod:`.masks`): a function of the sample, not of its
+    position.  :meth:`prepare` computes the row keys of the training data
+    once per fit; :meth:`epoch` gathers each batch's keys and :meth:`step`
+    writes its masks (:meth:`.network.Workspace.draw_masks`) before the
+    forward pass.  A row repeated ``k`` times is therefore masked, in every
+    epoch, as the same row with sample weight ``k``, whatever the order and
+    the batches; identical rows share a mask within an epoch.
     """
 
     def __init__(self, network, optimizer, capacity, kernels=None, poison=False,
-                 dropout=None, rng=None):
+                 dropout=None, seed=None, epoch=0):
         self.network = network
         self.optimizer = optimizer
         self.kernels = kernels or select_kernels(network.n_params)
         self.workspace = network.workspace(capacity, poison, dropout)
-        if self.workspace.dropping and rng is None:
-            raise ValueError("dropout needs a random generator (rng).")
-        self.rng = rng
+        if self.workspace.dropping and seed is None:
+            raise ValueError("dropout needs a seed.")
+        self.seed = None if seed is None else int(seed)
+        self.epoch_index = int(epoch)
+        self._keys = (None, None)  # (X, its row keys): see prepare
         # the gradient: written by each backward pass, consumed by the step
         self.grad = np.empty(network.n_params, dtype=network.dtype)
 
@@ -66,28 +85,41 @@ class Trainer:
         C-ordered copy, once -- gathering a row of a Fortran-ordered array
         touches every column's memory, every batch.  Unshuffled batches are
         slices, which BLAS reads in either order.  The caller's data is
-        untouched.
+        untouched.  With dropout, the row keys of ``X`` (:func:`.masks.row_keys`)
+        are computed here, once.
         """
         if is_sparse(X):
-            return X.tocsr() if X.format != "csr" else X
-        if shuffled and not X.flags.c_contiguous:
-            return np.ascontiguousarray(X)
+            X = X.tocsr() if X.format != "csr" else X
+        elif shuffled and not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X)
+        self._row_keys(X)
         return X
 
-    def step(self, params, X, Y, sample_weight, l2):
+    def _row_keys(self, X):
+        """The row keys of the training data ``X`` (None without dropout),
+        computed once for each ``X``."""
+        if not self.workspace.dropping:
+            return None
+        if self._keys[0] is not X:
+            self._keys = (X, row_keys(X))
+        return self._keys[1]
+
+    def step(self, params, X, Y, sample_weight, l2, keys=None):
         """One mini-batch step: forward, loss, backward, update of ``params``.
 
         Returns the batch objective (data term and L2 penalty) at the
         parameters *before* the update.  A batch whose sample weights are
         all zero contributes nothing: no pass, no update (Adam's step count
         does not advance); it returns 0.0.  With dropout, the batch's masks
-        are drawn first.
+        are written first, for the current epoch, from ``keys``, the row
+        keys of the batch (computed from ``X`` when None).
         """
         if sample_weight is not None and not sample_weight.any():
             return 0.0
         network, ws = self.network, self.workspace
         if ws.dropping:
-            ws.draw_masks(self.rng, X.shape[0])
+            keys = row_keys(X) if keys is None else keys
+            ws.draw_masks(keys, self.seed, self.epoch_index)
         loss = network.data_loss_grad(
             params, self.grad, X, Y, sample_weight, ws, self.kernels
         )
@@ -120,11 +152,13 @@ class Trainer:
         float
             ``sum_b loss_b * w_b`` over the batches, ``w_b`` a batch's
             total sample weight (its size without weights); batches of
-            weight zero are skipped (see :meth:`step`).
+            weight zero are skipped (see :meth:`step`).  The epoch counter
+            of the dropout masks then advances by one.
         """
         n = X.shape[0]
         if order is not None:
             self.workspace.gather_buffers(X, Y)
+        keys = self._row_keys(X)
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
@@ -134,9 +168,22 @@ class Trainer:
             weight = stop - start if sw_b is None else float(sw_b.sum())
             if weight == 0.0:
                 continue  # a batch of zero weight contributes nothing
-            loss = self.step(params, X_b, Y_b, sw_b, l2 / weight if per_batch else l2)
+            keys_b = self._batch_keys(keys, order, start, stop)
+            loss = self.step(params, X_b, Y_b, sw_b,
+                             l2 / weight if per_batch else l2, keys_b)
             total += loss * weight
+        self.epoch_index += 1
         return total
+
+    def _batch_keys(self, keys, order, start, stop):
+        """The row keys of rows ``start:stop`` of the visiting order (None
+        without dropout): a view, or gathered into the workspace."""
+        if keys is None:
+            return None
+        if order is None:
+            return keys[start:stop]
+        out = self.workspace.mask_hash.keys[: stop - start]
+        return keys.take(order[start:stop], out=out, mode="clip")
 
     def _batch(self, X, Y, sample_weight, order, start, stop):
         """Rows ``start:stop`` of the visiting order: views of contiguous
@@ -318,14 +365,14 @@ def _abs_max(A):
 
 
 def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
-                 dropout=None, rng=None):
+                 dropout=None, seed=None, epoch=0):
     """The trainer for ``network``, with kernels chosen for it: an
     :class:`.xp.XpTrainer` for arrays of another namespace (``ns``, an
     :class:`.xp.ArrayNamespace`), a :class:`TinyTrainer` for a tiny network
     trained long enough (``planned_batches``, see
     :func:`.kernels.tiny_epoch_loop`) without dropout, a :class:`Trainer`
     otherwise; its workspace poisoned in debug mode (:data:`DEBUG_POISON`).
-    ``dropout`` and ``rng`` as :class:`Trainer`."""
+    ``dropout``, ``seed`` and ``epoch`` as :class:`Trainer`."""
     with_dropout = dropout is not None and any(dropout)
     if ns is not None:
         if with_dropout:
@@ -336,10 +383,13 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
         return XpTrainer(network, optimizer, capacity, ns)
     if with_dropout:
         return Trainer(network, optimizer, capacity, poison=DEBUG_POISON,
-                       dropout=dropout, rng=rng)
+                       dropout=dropout, seed=seed, epoch=epoch,
+                       kernels=select_kernels(network.n_params,
+                                              planned_batches=planned_batches))
     loop = None
     if optimizer is not None:
         loop = tiny_epoch_loop(network, capacity, planned_batches)
     if loop is not None:
         return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)
-    return Trainer(network, optimizer, capacity, poison=DEBUG_POISON)
+    kernels = select_kernels(network.n_params, planned_batches=planned_batches)
+    return Trainer(network, optimizer, capacity, kernels=kernels, poison=DEBUG_POISON)

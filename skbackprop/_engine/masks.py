@@ -1,0 +1,178 @@
+r"""Dropout masks that are a function of the sample, not of its position.
+
+A fit's mask entry for training row :math:`x`, hidden layer :math:`l`, unit
+:math:`u` at epoch :math:`e` is
+
+.. math::
+
+    M_l[x, u] = \frac{[\,U \ge p_l\,]}{1 - p_l},\qquad
+    U = 2^{-64}\,\mathrm{mix}\bigl(\mathrm{mix}(\mathrm{key}(x) \oplus
+        s_{e,l}) + (u + 1)\,\gamma\bigr) \in [0, 1),
+
+a counter-based hash (no stream, no state): ``mix`` is splitmix64's
+finaliser (a bijection of 64-bit words with full avalanche), ``gamma`` its
+odd increment ``0x9E3779B97F4A7C15``, :math:`s_{e,l}` a salt hashed from
+the fit's seed, the epoch and the layer (:func:`mask_salt`), and
+:math:`\mathrm{key}(x)` a 64-bit hash of the row's values (:func:`row_keys`)
+computed once per fit.  The key sums ``mix(bits(x_j) ^ c_j)`` over the
+row's non-zero entries (``bits``: the float64 bit pattern, ``c_j`` a salt
+of column ``j``), so a dense row and its CSR form (any order of the stored
+entries, explicit zeros or not) and its float32 and float64 forms (when
+equal in value) share a key.
+
+Consequences: a row repeated ``k`` times gets, in every epoch, the mask of
+the same row given weight ``k`` -- in any order and any batch -- so integer
+sample weights are exactly repeated rows; identical rows share their mask
+within an epoch; masks are independent across epochs, layers and units
+(distinct salts and counters hashed), and ``U`` is uniform up to the
+hash's quality, so a unit is kept with probability :math:`1 - p_l`.
+"""
+
+import numpy as np
+
+__all__ = ["MaskScratch", "fill_mask", "mask_salt", "row_keys", "unit_counters"]
+
+_M64 = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
+_C1, _C2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_U = np.uint64
+_S30, _S27, _S31 = _U(30), _U(27), _U(31)
+_BLOCK = 1 << 16  # entries hashed at a time: the temporaries stay in cache
+
+
+def _mix(v, t):
+    """splitmix64's finaliser of the uint64 array ``v``, in place (``t``:
+    a scratch array of the same shape); returns ``v``."""
+    np.right_shift(v, _S30, out=t)
+    v ^= t
+    v *= _U(_C1)
+    np.right_shift(v, _S27, out=t)
+    v ^= t
+    v *= _U(_C2)
+    np.right_shift(v, _S31, out=t)
+    v ^= t
+    return v
+
+
+def _mix_int(x):
+    """:func:`_mix` of one Python integer (modulo 2**64)."""
+    x &= _M64
+    x = ((x ^ (x >> 30)) * _C1) & _M64
+    x = ((x ^ (x >> 27)) * _C2) & _M64
+    return x ^ (x >> 31)
+
+
+def mask_salt(seed, epoch, layer):
+    """The salt ``s_{e,l}`` of the masks of hidden ``layer`` at ``epoch``
+    for the fit's ``seed`` (non-negative integers)."""
+    salt = _mix_int(seed + _GAMMA)
+    for x in (epoch, layer):
+        salt = _mix_int(salt + (x + 1) * _GAMMA)
+    return salt
+
+
+def _column_salts(n_columns):
+    salts = (np.arange(1, n_columns + 1, dtype=_U) * _U(_GAMMA)) ^ _U(_C2)
+    return _mix(salts, np.empty_like(salts))
+
+
+def _entry_terms(values, salts):
+    """``mix(bits(v) ^ salt)`` of the entries ``values`` (float64), 0 where
+    ``v == 0`` (-0.0 included)."""
+    h = np.bitwise_xor(values.view(_U), salts)
+    _mix(h, np.empty_like(h))
+    h[values == 0] = 0
+    return h
+
+
+def row_keys(X):
+    """The 64-bit key of every row of ``X`` (dense, or sparse with
+    ``tocsr``), an ``(n,)`` uint64 array; O(n * d) for dense ``X``, O(nnz)
+    for sparse ``X``, in blocks of rows (bounded temporaries)."""
+    n, d = X.shape
+    salts = _column_salts(d)
+    sums = np.empty(n, dtype=_U)
+    if hasattr(X, "tocsr") and not isinstance(X, np.ndarray):
+        X = X.tocsr()
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        data = np.asarray(X.data, dtype=np.float64)
+        terms = np.zeros(data.size + 1, dtype=_U)
+        for a in range(0, data.size, _BLOCK):
+            b = min(a + _BLOCK, data.size)
+            terms[a + 1:b + 1] = _entry_terms(data[a:b], salts[X.indices[a:b]])
+        np.cumsum(terms, out=terms)  # wraps modulo 2**64, as the sums
+        np.subtract(terms[X.indptr[1:]], terms[X.indptr[:-1]], out=sums)
+    else:
+        rows = max(1, _BLOCK // max(d, 1))
+        for a in range(0, n, rows):
+            block = np.ascontiguousarray(X[a:a + rows], dtype=np.float64)
+            np.add.reduce(_entry_terms(block, salts), axis=1, out=sums[a:a + rows])
+    sums += _U(_GAMMA)
+    return _mix(sums, np.empty_like(sums))
+
+
+def fill_mask(mask, keys, salt, p, counters, bits, base):
+    """Write the dropout mask of rate ``p`` for the rows of keys ``keys``
+    into ``mask`` (shape ``(n, units)``, a float dtype): ``1 / (1 - p)``
+    where ``U >= p``, else 0 (the module's formula, with salt ``salt``).
+
+    ``counters`` is :func:`unit_counters` of ``units``; ``bits``
+    (``2 * n * units`` or more uint64) and ``base`` (``n`` or more uint64)
+    are scratch buffers, overwritten.
+    """
+    n, units = mask.shape
+    v = bits[: n * units].reshape(n, units)
+    t = bits[n * units: 2 * n * units].reshape(n, units)
+    b = np.bitwise_xor(keys, _U(salt), out=base[:n])
+    _mix(b, t[:, 0])
+    np.add(b[:, None], counters, out=v)
+    _mix(v, t)
+    # U >= p  <=>  v >= ceil(p * 2**64) (exact: p * 2**64 is a float64)
+    threshold = _U(min(int(np.ceil(p * 2.0**64)), _M64))
+    np.greater_equal(v, threshold, out=mask)
+    mask *= 1.0 / (1.0 - p)
+    return mask
+
+
+def unit_counters(units):
+    """The counters ``(u + 1) * gamma`` of ``units`` units (uint64)."""
+    return np.arange(1, units + 1, dtype=_U) * _U(_GAMMA)
+
+
+class MaskScratch:
+    """The uint64 buffers of the masks of a :class:`.network.Workspace`
+    with dropout (empty without): ``keys``, a batch's row keys (gathered
+    by the trainer), and ``base``/``bits``, :func:`fill_mask`'s scratch --
+    written and read within one batch's masks (after the keys' gather).
+
+    Parameters
+    ----------
+    masks : list of (ndarray or None)
+        The workspace's masks (``masks[k]`` of shape ``(capacity, units)``
+        for a hidden layer ``k`` with dropout, else None).
+    capacity : int
+        Most rows per batch.
+    """
+
+    def __init__(self, masks, capacity):
+        widths = [m.shape[1] for m in masks if m is not None]
+        rows = capacity if widths else 0
+        self.counters = [None if m is None else unit_counters(m.shape[1])
+                         for m in masks]
+        self.keys = np.empty(rows, _U)
+        self.base = np.empty(rows, _U)
+        self.bits = np.empty(2 * rows * max(widths, default=0), _U)
+
+    def buffers(self):
+        return [self.keys, self.base, self.bits]
+
+    def draw(self, masks, rates, keys, seed, epoch):
+        """Write ``masks[k][:n]`` (rate ``rates[k]``) for the ``n`` rows of
+        ``keys`` at ``epoch`` (:func:`fill_mask`, salt :func:`mask_salt`)."""
+        n = keys.shape[0]
+        for k, (p, mask) in enumerate(zip(rates, masks)):
+            if mask is not None:
+                fill_mask(mask[:n], keys, mask_salt(seed, epoch, k), p,
+                          self.counters[k], self.bits, self.base)
