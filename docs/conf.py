@@ -4,6 +4,12 @@ import importlib.util
 import os
 import sys
 
+# The gallery runs in this process.  scikit-learn's array API dispatch (the
+# example plot_array_api.py) requires SCIPY_ARRAY_API=1, and scipy reads it
+# once, at its import (here, through skbackprop): set it before that, as a
+# user exports it before Python starts.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 sys.path.insert(0, os.path.abspath(".."))
 
 import skbackprop  # noqa: E402

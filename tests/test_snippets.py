@@ -105,6 +105,8 @@ _EXTRA_OF = {
     "skops": "persist",
     "rich": "progress",
     "pandas": "test",
+    "array_api_strict": "test",
+    "torch": "array-api",
 }
 # names whose use needs a module the block does not import itself
 _USES = {

@@ -1,0 +1,57 @@
+"""Smoke tests of the benchmark scripts: they run end to end on a tiny
+slice of their workload and report what they should (their timings are
+not checked: speed is measured by the scripts, never asserted here)."""
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _table_row(out, dtype):
+    """The cells of the markdown table row of ``dtype``."""
+    for line in out.splitlines():
+        if line.startswith(f"| {dtype} |"):
+            return [c.strip() for c in line.strip("|").split("|")]
+    raise AssertionError(f"no {dtype} row in:\n{out}")
+
+
+@pytest.mark.slow
+def test_array_api_benchmark_quick_run():
+    """``benchmarks/array_api.py --quick`` on 1000 rows: the numpy engine
+    and skbackprop on a namespace (torch CPU where torch is installed, else
+    array_api_strict) are timed, and the float64 namespace fit predicts what
+    the numpy fit predicts (same seed, same batches)."""
+    pytest.importorskip("array_api_strict")
+    has_torch = importlib.util.find_spec("torch") is not None
+    namespace = "torch" if has_torch else "array_api_strict"
+    env = dict(os.environ, SCIPY_ARRAY_API="1")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "array_api.py"), "--quick",
+         "--rows", "1000", "--dtypes", "float64", "--namespace", namespace,
+         "--threads", "1"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "device: cpu" in out and "SCIPY_ARRAY_API=1" in out
+    header = next(line for line in out.splitlines() if line.startswith("| dtype"))
+    assert f"sk-{namespace} ms" in header
+    dtype, numpy_ms, ns_ms, loop_ms, vs_loop, vs_numpy, dp, dloss, repeats = (
+        _table_row(out, "float64")
+    )
+    assert float(numpy_ms) > 0 and float(ns_ms) > 0 and float(vs_numpy) > 0
+    assert float(dp) < 1e-12 and float(dloss) < 1e-12  # the same fit
+    assert repeats == "1"
+    if has_torch:
+        assert float(loop_ms) > 0 and float(vs_loop) > 0
+    else:
+        assert loop_ms == "-" and re.search(r"NOT RUN: torch loop", out)
