@@ -63,6 +63,7 @@ import scipy  # noqa: E402
 import sklearn  # noqa: E402
 from run import SPECS, load, make_params  # noqa: E402
 from sklearn import config_context  # noqa: E402
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 import skbackprop  # noqa: E402
@@ -388,9 +389,15 @@ def main(argv=None):
     print_environment(args, ns)
 
     loader, hidden, batch_size, _, _ = SPECS["large"]
-    X_all, y_all = load("large")
-    args.rows = min(args.rows, X_all.shape[0])
-    X_all, y_all = X_all[: args.rows], y_all[: args.rows]
+    if args.rows < 6000:  # a smoke run: generate just these rows (quicker)
+        X_all, y_all = make_classification(
+            n_samples=args.rows, n_features=784, n_informative=50,
+            n_classes=10, random_state=0,
+        )
+    else:
+        X_all, y_all = load("large")
+        args.rows = min(args.rows, X_all.shape[0])
+        X_all, y_all = X_all[: args.rows], y_all[: args.rows]
     params = make_params(hidden, batch_size, args.epochs)
     warm_params = make_params(hidden, batch_size, 1)
     print(f"mode: {'quick' if args.quick else 'full'}; best of {args.repeats} "

@@ -13,14 +13,18 @@ encoded targets travel to the device, once per fit.
 
 import numpy as np
 from sklearn import get_config
-from sklearn.utils._array_api import (
-    _is_numpy_namespace,
-    check_same_namespace,
-    get_namespace_and_device,
-    move_to,
-)
+from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
 
 from ._engine import ArrayNamespace
+
+try:
+    from sklearn.utils._array_api import check_same_namespace, move_to
+except ImportError:  # scikit-learn < 1.9: numpy arrays only
+    check_same_namespace = move_to = None
+
+SUPPORTED = check_same_namespace is not None
+"""Whether this scikit-learn (>= 1.9) lets the estimators take arrays of
+other namespaces."""
 
 __all__ = [
     "check_fitted_namespace",
@@ -32,6 +36,8 @@ __all__ = [
 
 
 def _to_numpy(array):
+    if move_to is None:  # pragma: no cover - scikit-learn < 1.9, CPU arrays
+        return np.asarray(array)
     return move_to(array, xp=np, device="cpu")
 
 
@@ -43,6 +49,11 @@ def namespace_of(*arrays):
     xp, is_array_api, device = get_namespace_and_device(*arrays)
     if not is_array_api or _is_numpy_namespace(xp):
         return None
+    if not SUPPORTED:
+        raise ValueError(
+            "Training and predicting on arrays of another namespace than "
+            "numpy's needs scikit-learn >= 1.9; pass numpy arrays, or upgrade."
+        )
     return ArrayNamespace(xp, device, _to_numpy)
 
 
@@ -91,7 +102,8 @@ def check_fitted_namespace(estimator, X, method):
                 "estimator, numpy, 'cpu')."
             )
         return None
-    check_same_namespace(X, estimator, attribute="_first_coef", method=method)
+    if SUPPORTED:
+        check_same_namespace(X, estimator, attribute="_first_coef", method=method)
     return namespace_of(estimator.coefs_[0]) if fitted_on_device else None
 
 

@@ -389,7 +389,9 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         # dropout trains on numpy arrays only (see make_trainer)
-        tags.array_api_support = not np.any(np.asarray(self.dropout, dtype=float))
+        tags.array_api_support = array_api.SUPPORTED and not np.any(
+            np.asarray(self.dropout, dtype=float)
+        )
         return tags
 
 

@@ -8,6 +8,11 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 # a 2-core machine they then starve numpy's BLAS threads (and subprocesses)
 # for the rest of the session.  Let them sleep (read when torch loads).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# With one test process per core (pytest -n auto), each gets one BLAS and
+# OpenMP thread: more would only compete for the same cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 import importlib.util
 

@@ -1,16 +1,23 @@
 """scikit-learn's estimator checks, with zero expected failures -- the
 dropout estimators included: a row's dropout mask is a function of the row
 (see ``skbackprop._engine.masks``), so integer sample weights fit exactly as
-repeated rows."""
+repeated rows.
+
+The default estimators run in the quick loop; the other solvers and the
+extensions over scikit-learn run with the full suite (``slow``).
+"""
 
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 
-ESTIMATORS = [
+DEFAULTS = [
     BackpropMLPClassifier(random_state=0),
     BackpropMLPRegressor(random_state=0),
+]
+
+VARIANTS = [
     BackpropMLPClassifier(solver="lbfgs", random_state=0),
     BackpropMLPRegressor(solver="lbfgs", random_state=0),
     BackpropMLPClassifier(solver="sgd", random_state=0),
@@ -29,7 +36,19 @@ ESTIMATORS = [
 
 # the checks fit on tiny problems with default max_iter; a ConvergenceWarning
 # there is expected behaviour, not a defect
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks(ESTIMATORS)
+IGNORE_CONVERGENCE = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
+@IGNORE_CONVERGENCE
+@parametrize_with_checks(DEFAULTS)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.slow
+@parametrize_with_checks(VARIANTS)
+def test_sklearn_compatible_estimator_variants(estimator, check):
     check(estimator)
