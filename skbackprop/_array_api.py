@@ -57,6 +57,17 @@ def namespace_of(*arrays):
     return ArrayNamespace(xp, device, _to_numpy)
 
 
+def detached(ns, *arrays):
+    """``arrays`` without autograd history (torch tensors that require a
+    gradient would make the engine's arithmetic build a graph)."""
+    if ns is None or not ns.is_torch:
+        return arrays if len(arrays) > 1 else arrays[0]
+    out = tuple(
+        a.detach() if getattr(a, "requires_grad", False) else a for a in arrays
+    )
+    return out if len(out) > 1 else out[0]
+
+
 def float_dtypes(ns):
     """The ``dtype`` argument of ``validate_data`` for float inputs."""
     if ns is None:

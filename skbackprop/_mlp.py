@@ -129,6 +129,7 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         if is_classifier(self):
             check_no_missing_labels(array_api.to_host(y))
         ns = array_api.namespace_of(X)
+        X, y, sample_weight = array_api.detached(ns, X, y, sample_weight)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
             y_numeric=not is_classifier(self), dtype=array_api.float_dtypes(ns),

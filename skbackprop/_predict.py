@@ -49,7 +49,7 @@ class PredictMixin:
             check_is_fitted(self)
         if check_input:
             ns = array_api.check_fitted_namespace(self, X, method)
-            X = self._validate_for_predict(X, ns)
+            X = self._validate_for_predict(array_api.detached(ns, X), ns)
         else:
             ns = array_api.namespace_of(self.coefs_[0])
         activation = self.activation

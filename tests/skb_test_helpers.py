@@ -7,7 +7,17 @@ mode, and never shadowed by an installed top-level ``tests`` package.
 
 import warnings
 
+import pytest
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
+
+SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
+
+needs_sklearn_1_7 = pytest.mark.skipif(
+    SKLEARN_VERSION < (1, 7),
+    reason="compares with scikit-learn's MLP, which has sample_weight and the "
+    "poisson loss from 1.7 on",
+)
 
 
 def fit_quietly(est, *args, **kwargs):

@@ -21,16 +21,21 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.datasets import load_digits
-from sklearn.utils._array_api import (
+
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+from skbackprop._array_api import SUPPORTED
+
+if not SUPPORTED:
+    pytest.skip("array API support needs scikit-learn >= 1.9",
+                allow_module_level=True)
+pytest.importorskip("array_api_strict")
+
+from sklearn.utils._array_api import (  # noqa: E402
     get_namespace_and_device,
     move_estimator_to,
     move_to,
 )
-from sklearn.utils._testing import _array_api_for_tests
-
-from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
-
-pytest.importorskip("array_api_strict")
+from sklearn.utils._testing import _array_api_for_tests  # noqa: E402
 
 # the tests fit on small budgets on purpose
 pytestmark = pytest.mark.filterwarnings(
@@ -262,3 +267,16 @@ def test_onnx_export_of_a_device_model():
     sess = rt.InferenceSession(onx.SerializeToString())
     _, proba = sess.run(None, {"X": X_NP.astype(np.float32)})
     assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_torch_tensors_that_require_a_gradient_train_without_autograd():
+    torch = pytest.importorskip("torch")
+    X = torch.asarray(X_NP).requires_grad_(True)
+    y = torch.asarray(Y_NP)
+    with config_context(array_api_dispatch=True):
+        est = BackpropMLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
+        proba = est.predict_proba(X)
+    assert not est.coefs_[0].requires_grad and not proba.requires_grad
+    assert X.grad is None
+    ref = BackpropMLPClassifier((8,), max_iter=3, random_state=0).fit(X_NP, Y_NP)
+    assert_allclose(proba.numpy(), ref.predict_proba(X_NP), atol=1e-12)

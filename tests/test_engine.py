@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy.special import expit
+from skb_test_helpers import needs_sklearn_1_7
 
 from skbackprop import gradcheck
 from skbackprop._engine import (
@@ -84,6 +85,7 @@ def test_losses_are_finite_at_saturated_outputs(loss_name):
     assert np.isfinite(value)
 
 
+@needs_sklearn_1_7
 def test_loss_values_match_sklearn():
     from sklearn.neural_network._base import LOSS_FUNCTIONS
 

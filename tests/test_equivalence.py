@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from skb_test_helpers import fit_quietly as _fit_quietly
+from skb_test_helpers import needs_sklearn_1_7
 from sklearn.datasets import load_digits, make_regression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -122,6 +123,7 @@ def test_whole_training_run_matches_sklearn_from_the_same_seed(solver):
     assert ours.n_iter_ == theirs.n_iter_ and ours.t_ == theirs.t_
 
 
+@needs_sklearn_1_7
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_alpha_scaling_batch_reproduces_sklearn_with_mini_batches(solver, weighted):

@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from skb_test_helpers import needs_sklearn_1_7
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -235,6 +236,7 @@ def test_no_hidden_layer_is_logistic_regression():
     assert clf.score(StandardScaler().fit_transform(X), y) > 0.95
 
 
+@needs_sklearn_1_7
 def test_signature_mirrors_sklearn():
     import inspect
 

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from parity_table import COMBOS, compare, datasets
 from skb_test_helpers import fit_quietly as _quiet_fit
+from skb_test_helpers import needs_sklearn_1_7
 from sklearn.datasets import (
     load_digits,
     load_iris,
@@ -358,6 +359,7 @@ def test_sparse_input_equals_dense(fmt, solver):
                     rtol=1e-8, atol=1e-12)
 
 
+@needs_sklearn_1_7
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_poisson_loss_matches_sklearn(solver):
     rng = np.random.RandomState(0)
