@@ -72,11 +72,17 @@ def fit_seconds(cls, X, y, **params):
     return time.perf_counter() - start, est
 
 
-def interleaved(runs, repeats):
-    """Best time of each named run, the runs interleaved in each repeat."""
+def interleaved(runs, repeats, pause=0.3):
+    """Best time of each named run, the runs interleaved in each repeat.
+
+    A pause before each run lets the BLAS threads of the previous one stop
+    spinning (OpenBLAS's busy-wait lasts about 0.1 s), so that no run pays
+    for its predecessor's threads.
+    """
     best = {name: np.inf for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
+            time.sleep(pause)
             best[name] = min(best[name], run())
     return best
 

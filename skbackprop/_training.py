@@ -82,12 +82,13 @@ def _thread_plan(solver, forward_flops):
     """``(threads for numpy's BLAS, threads for the others, explicit)``;
     None keeps the current setting; ``explicit`` allows raising it.
 
-    The stochastic solvers use numpy's BLAS alone, whose threads pay off
-    from small batches on.  L-BFGS alternates numpy's products with scipy's
-    own BLAS calls, and two pools of spinning threads starve each other on
-    a few cores: scipy's pool gets one thread, and numpy's too when the
-    products are small.  ``SKBACKPROP_BLAS_THREADS`` overrides: ``off``
-    leaves every pool alone, an integer sets every pool to it.
+    The stochastic solvers run numpy's products only, whose threads pay off
+    from small batches on: every pool keeps its threads.  L-BFGS alternates
+    numpy's products with scipy's own BLAS calls, and two pools of spinning
+    threads starve each other on a few cores: scipy's pool gets one thread,
+    and numpy's too when the products are small.
+    ``SKBACKPROP_BLAS_THREADS`` overrides: ``off`` leaves every pool alone,
+    an integer sets every pool to it.
     """
     setting = os.environ.get("SKBACKPROP_BLAS_THREADS", "auto").strip().lower()
     if setting == "off":
@@ -102,7 +103,7 @@ def _thread_plan(solver, forward_flops):
             ) from None
         return n, n, True
     if solver != "lbfgs":
-        return None, 1, False
+        return None, None, False
     return (1 if forward_flops < LBFGS_THREADED_FLOPS else None), 1, False
 
 

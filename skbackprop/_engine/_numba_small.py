@@ -89,7 +89,7 @@ def _forward(X, rows, params, units, w_off, b_off, codes, acts, a_off, zs,
                     acts[o + j] += a * params[w + p * fo + j]
             for j in range(fo):
                 acts[o + j] += params[b + j]
-            _activate_row(codes[k], acts, zs, o, fo, exp_cap)
+        _activate_layer(codes[k], acts, zs, out, m, fo, exp_cap)
 
 
 @_jit
@@ -115,6 +115,41 @@ def _activate_row(code, acts, zs, o, n, exp_cap):
             if code == 6:
                 zs[o + j] = acts[o + j]
             acts[o + j] = _activate(code, acts[o + j])
+
+
+@_jit
+def _activate_layer(code, acts, zs, o, m, n, exp_cap):
+    """The activation of ``m`` rows of ``n`` pre-activations at ``acts[o:]``:
+    row by row for softmax and exp, else one span whose loop is chosen
+    before it starts (so that it vectorises)."""
+    if code == 8 or code == 9:
+        for i in range(m):
+            _activate_row(code, acts, zs, o + i * n, n, exp_cap)
+    elif code == 3:
+        for e in range(o, o + m * n):
+            acts[e] = 0.0 if acts[e] < 0.0 else acts[e]
+    elif code == 2:
+        for e in range(o, o + m * n):
+            acts[e] = math.tanh(acts[e])
+    elif code != 0:
+        for e in range(o, o + m * n):
+            if code == 6:
+                zs[e] = acts[e]
+            acts[e] = _activate(code, acts[e])
+
+
+@_jit
+def _times_derivative(code, deltas, acts, zs, start, stop):
+    """``deltas[e] *= f'`` over ``start:stop``, the loop chosen first."""
+    if code == 3:
+        for e in range(start, stop):
+            deltas[e] = deltas[e] * (1.0 if acts[e] > 0.0 else 0.0)
+    elif code == 2:
+        for e in range(start, stop):
+            deltas[e] = deltas[e] * (1.0 - acts[e] * acts[e])
+    elif code != 0:
+        for e in range(start, stop):
+            deltas[e] = deltas[e] * _derivative(code, acts[e], zs[e])
 
 
 @_jit
@@ -189,8 +224,9 @@ def _backward(X, rows, params, grad, units, w_off, b_off, codes, acts, a_off,
                     s = 0.0
                     for j in range(fo):
                         s += src[d + i * fo + j] * params[w + p * fo + j]
-                    q = a_off[k] + i * fi + p
-                    deltas[q] = s * _derivative(codes[k - 1], acts[q], zs[q])
+                    deltas[a_off[k] + i * fi + p] = s
+            q = a_off[k]
+            _times_derivative(codes[k - 1], deltas, acts, zs, q, q + m * fi)
 
 
 @_jit

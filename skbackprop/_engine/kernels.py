@@ -229,8 +229,8 @@ def select_kernels(n_params, dtype=None, network_dtype=None, planned_batches=0):
 def tiny_epoch_loop(network, capacity, planned_batches):
     """The compiled whole-epoch loop for ``network``, or None when it does
     not pay: a network with more than :data:`TINY_FLOPS` multiply-adds per
-    batch, a fit of fewer than :data:`TINY_MIN_BATCHES` batches, or no
-    numba."""
+    batch (numpy's vectorised passes then cost no more than the loop's), a
+    fit of fewer than :data:`TINY_MIN_BATCHES` batches, or no numba."""
     units = network.layer_units
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
     if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
