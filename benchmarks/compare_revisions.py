@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = r"""
 import json, sys, time, warnings
 import numpy as np
-sys.path.insert(0, sys.argv[1])
-sys.path.insert(1, sys.argv[2])
-from run import SPECS, load
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from run import SPECS, load  # the revision's own run.py (it imports its package)
+import skbackprop
+assert skbackprop.__file__.startswith(sys.argv[1]), skbackprop.__file__
 from sklearn.exceptions import ConvergenceWarning
 from skbackprop import BackpropMLPClassifier
 name, dtype = sys.argv[3], np.dtype(sys.argv[4])
@@ -40,7 +41,7 @@ est = BackpropMLPClassifier(hidden_layer_sizes=spec[1], batch_size=spec[2],
                             max_iter=epochs, random_state=0, tol=0.0,
                             n_iter_no_change=10**9)
 warnings.simplefilter("ignore", ConvergenceWarning)
-est.fit(X[:500], y[:500])  # warm-up: imports, compiled loops, BLAS threads
+est.fit(X, y)  # warm-up: imports, compiled loops (as the timed fits use them)
 best = float("inf")
 for _ in range(2):
     start = time.perf_counter()
@@ -67,8 +68,8 @@ def export(revision, tmp):
 def run(tree, workload, dtype):
     env = dict(os.environ, PYTHONPATH="")
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, tree, str(ROOT / "benchmarks"), workload,
-         dtype],
+        [sys.executable, "-c", _CHILD, tree, str(Path(tree) / "benchmarks"),
+         workload, dtype],
         capture_output=True, text=True, env=env, check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])

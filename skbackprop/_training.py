@@ -157,8 +157,7 @@ def restore_state(est, snapshot):
 class EpochCheckpoint:
     """The state an epoch changes, copied before it (:meth:`capture`); see
     :meth:`restore`.  A checkpoint copies into the arrays of its previous
-    capture, so the two a fit keeps (rotating) allocate nothing after the
-    first epochs."""
+    capture, so a fit's checkpoint allocates nothing after its first epoch."""
 
     def __init__(self):
         self.flat = self.optimizer = None
@@ -497,36 +496,36 @@ class _EpochRun:
 
     def epochs(self, incremental):
         est = self.est
-        pool = [EpochCheckpoint(), EpochCheckpoint()]  # reused, rotating
-        checkpoints = [None, None]  # the last two epochs' starting states
-        interrupted = False
+        # the state before the current epoch, copied into the same arrays
+        # every epoch; the state it holds is known to give finite outputs
+        checkpoint, started = EpochCheckpoint(), False
         try:
             for _ in range(est.max_iter):
-                latest = pool[1].capture(est, self.flat, self.trainer)
-                pool = [latest, pool[0]]
-                checkpoints = [latest, checkpoints[0]]
+                checkpoint.capture(est, self.flat, self.trainer)
+                started = True
                 self.tasks.begin("epoch")
-                if self.one_epoch(checkpoints) or incremental:
+                if self.one_epoch(checkpoint) or incremental:
                     break
                 if est.n_iter_ == est.max_iter:
                     warn_max_iter(est)
         except KeyboardInterrupt:
-            if checkpoints[0] is not None:
-                checkpoints[0].restore(est, self.flat, self.trainer)
+            if started:
+                checkpoint.restore(est, self.flat, self.trainer)
             self.tasks.end(empty=True)
             warn(
                 "Training interrupted by user; the weights of the last "
                 "completed epoch are kept.",
                 module=__name__,
             )
-            interrupted = True
         if self.best is not None:
             self.flat[...] = self.best
-        elif not interrupted and not self.finite_loss():
-            self.roll_back(checkpoints)  # the last step overflowed
 
-    def one_epoch(self, checkpoints):
-        """Train one epoch and do its bookkeeping; returns whether to stop."""
+    def one_epoch(self, checkpoint):
+        """Train one epoch and do its bookkeeping; returns whether to stop.
+
+        An epoch counts when its loss is finite and so are the network's
+        outputs on the training data at its final weights (its last steps
+        may have overflowed them): else it is rolled back."""
         est, flat = self.est, self.flat
         X, Y, sw = self.train
         weighted = self.trainer.epoch(
@@ -534,9 +533,10 @@ class _EpochRun:
             self.per_batch,
         )
         loss = weighted / self.total_weight
-        if not (np.isfinite(loss) and self.trainer.all_finite(flat)):
+        if not (np.isfinite(loss) and self.trainer.all_finite(flat)
+                and self.finite_loss()):
             self.tasks.end(empty=True)
-            self.roll_back(checkpoints)
+            self.roll_back(checkpoint)
             return True
         if record_epoch(est, loss, X.shape[0], self.validation) and est.early_stopping:
             self.best = self.trainer.copy(flat)
@@ -544,21 +544,14 @@ class _EpochRun:
         stop_requested = self.tasks.end(reconstruction_attributes(self.trainer, flat))
         return stalled(est, self.optimizer) or stop_requested
 
-    def roll_back(self, checkpoints):
-        """After a divergence: back to the latest epoch whose weights give a
-        finite loss (with a ConvergenceWarning), or an error when there is
-        none short of an untrained model."""
+    def roll_back(self, checkpoint):
+        """After a divergence: back to the state before the epoch (with a
+        ConvergenceWarning), or an error when that is an untrained model or
+        one whose outputs are not finite either (hand-set weights, say)."""
         est = self.est
-        for checkpoint in checkpoints:
-            if checkpoint is None:
-                break
-            checkpoint.restore(est, self.flat, self.trainer)
-            if est.t_ == 0:
-                break
-            if self.finite_loss():
-                diverged(est, first_epoch=False)
-                return
-        diverged(est, first_epoch=True)
+        checkpoint.restore(est, self.flat, self.trainer)
+        first_epoch = est.t_ == 0 or not self.finite_loss()
+        diverged(est, first_epoch=first_epoch)
 
     def finite_loss(self):
         """Whether the data term of the training loss is finite at the
