@@ -76,7 +76,9 @@ def _np(array):
 
 def _assert_on(array, xp, device, dtype=None):
     got_xp, _, got_device = get_namespace_and_device(array)
-    assert got_xp is xp and str(got_device) == str(device)
+    # the device as the namespace names it ("cuda" is "cuda:0", say)
+    expected = get_namespace_and_device(xp.asarray([0.0], device=device))[2]
+    assert got_xp is xp and got_device == expected
     if dtype is not None:
         assert array.dtype == getattr(xp, dtype)
 
