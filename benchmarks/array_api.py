@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import sklearn  # noqa: E402
-from run import SPECS, load, make_params  # noqa: E402
+from run import SPECS, load, make_params, torch_mlp  # noqa: E402
 from sklearn import config_context  # noqa: E402
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -193,12 +193,9 @@ def time_torch_loop(X, y, hidden, batch_size, max_iter, device):
     gc.collect()
     sync_torch(device)
     t0 = time.perf_counter()
-    sizes = [X.shape[1], *hidden]
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
-    layers.append(torch.nn.Linear(sizes[-1], n_classes))
-    model = torch.nn.Sequential(*layers).to(device=X.device, dtype=X.dtype)
+    model = torch_mlp(X.shape[1], hidden, n_classes).to(
+        device=X.device, dtype=X.dtype
+    )
     loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     for _ in range(max_iter):

@@ -173,9 +173,10 @@ def print_environment():
               f" ({info['filepath'].rsplit('/', 1)[-1]}), "
               f"{info['num_threads']} threads")
     ours, others = _training._find_blas_libraries()
-    print("inside a fit: numpy's BLAS keeps its threads, except for L-BFGS on "
-          f"products below {_training.LBFGS_THREADED_FLOPS:.0e} flops per pass "
-          f"(1 thread); the other pools ({len(others)}) get 1 thread")
+    print("inside an L-BFGS fit, the other BLAS pools "
+          f"({len(others)}) get 1 thread, and numpy's too for products below "
+          f"{_training.LBFGS_THREADED_FLOPS:.0e} flops per pass; the "
+          "stochastic solvers leave every pool as it is")
 
 
 def render(rows, markdown):

@@ -168,6 +168,17 @@ def torch_dtype(dtype):
     return torch.float64 if dtype == np.float64 else torch.float32
 
 
+def torch_mlp(n_features, hidden, n_classes):
+    """The torch equivalent of the benchmarked network: ``Linear`` + ``ReLU``
+    per hidden layer, then a ``Linear`` output (softmax in the loss)."""
+    sizes = [n_features, *hidden]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+    layers.append(torch.nn.Linear(sizes[-1], n_classes))
+    return torch.nn.Sequential(*layers)
+
+
 def fit_torch(X, y, hidden, batch_size, max_iter, dtype):
     """Train the equivalent torch MLP; return (seconds, model)."""
     torch.manual_seed(0)
@@ -177,12 +188,7 @@ def fit_torch(X, y, hidden, batch_size, max_iter, dtype):
     n_classes = int(yt.max()) + 1
     gc.collect()
     t0 = time.perf_counter()
-    sizes = [X.shape[1], *hidden]
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
-    layers.append(torch.nn.Linear(sizes[-1], n_classes))
-    model = torch.nn.Sequential(*layers).to(torch_dtype(dtype))
+    model = torch_mlp(X.shape[1], hidden, n_classes).to(torch_dtype(dtype))
     loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.Adam(
         model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0

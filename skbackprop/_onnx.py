@@ -12,6 +12,7 @@ package works without the extra.
 """
 
 import numpy as np
+from scipy.sparse import issparse
 
 from ._array_api import to_host
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
@@ -281,7 +282,7 @@ def _check_export(model, X_sample):
     from sklearn.utils.validation import check_array, check_is_fitted
 
     check_is_fitted(model)
-    if hasattr(X_sample, "tocsr") and not isinstance(X_sample, np.ndarray):
+    if issparse(X_sample):
         raise TypeError(
             "to_onnx needs a dense X_sample (it only fixes the input's dtype "
             "and number of columns), got a sparse matrix; pass "

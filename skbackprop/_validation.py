@@ -11,6 +11,7 @@ are checked afterwards.
 from numbers import Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 
 from ._warnings import warn
@@ -24,16 +25,12 @@ __all__ = [
 ]
 
 
-def _is_sparse(a):
-    return hasattr(a, "tocsr") and not isinstance(a, np.ndarray)
-
-
 def check_sample_weight(sample_weight, n_samples):
     """``sample_weight`` as a float64 array of shape ``(n_samples,)``
     (None stays None): numeric, finite, non-negative, not all zero."""
     if sample_weight is None:
         return None
-    if _is_sparse(sample_weight):
+    if issparse(sample_weight):
         raise TypeError(
             "Sparse data was passed for sample_weight, but dense data is "
             "required. Use '.toarray()' to convert to a dense numpy array."
@@ -175,7 +172,7 @@ def check_no_missing_labels(y, name="y"):
     """Refuse class labels that are None or pandas.NA, and NaN among the
     ``classes`` of ``partial_fit`` (NaN in ``y`` is left to scikit-learn's
     'Input contains NaN')."""
-    if y is None or _is_sparse(y):
+    if y is None or issparse(y):
         return  # None: scikit-learn's "requires y to be passed"
     kind = getattr(getattr(y, "dtype", None), "kind", "O")
     if kind == "f" and name == "classes" and np.isnan(y).any():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .network import Network
+from .network import Network, is_sparse
 
 __all__ = ["gradcheck", "numerical_gradient"]
 
@@ -162,7 +162,7 @@ def gradcheck(
 
 def _as_float_array(A, name, dims):
     """``A`` as a float64 array with ``ndim`` in ``dims``, finite."""
-    if hasattr(A, "tocsr") and not isinstance(A, np.ndarray):
+    if is_sparse(A):
         raise TypeError(f"gradcheck needs a dense {name}, got a sparse matrix; "
                         f"pass {name}.toarray().")
     A = np.asarray(A, dtype=np.float64)

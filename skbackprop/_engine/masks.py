@@ -29,6 +29,7 @@ hash's quality, so a unit is kept with probability :math:`1 - p_l`.
 """
 
 import numpy as np
+from scipy.sparse import issparse
 
 __all__ = ["MaskScratch", "fill_mask", "mask_salt", "row_keys", "unit_counters"]
 
@@ -92,7 +93,7 @@ def row_keys(X):
     n, d = X.shape
     salts = _column_salts(d)
     sums = np.empty(n, dtype=_U)
-    if hasattr(X, "tocsr") and not isinstance(X, np.ndarray):
+    if issparse(X):
         X = X.tocsr()
         if not X.has_canonical_format:
             X = X.copy()

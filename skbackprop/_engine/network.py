@@ -42,6 +42,7 @@ evaluates ``f_k'`` at the *undropped* output ``f_k(z_k)``:
 """
 
 import numpy as np
+from scipy.sparse import issparse
 
 from .activations import get_activation
 from .kernels import NUMPY, select_kernels
@@ -54,7 +55,7 @@ __all__ = ["Network", "Workspace", "hidden_activation_names", "is_sparse"]
 
 def is_sparse(X):
     """Whether ``X`` is a scipy sparse matrix or array."""
-    return hasattr(X, "tocsr") and not isinstance(X, np.ndarray)
+    return issparse(X)
 
 
 class Workspace:
