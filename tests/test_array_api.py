@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.datasets import load_digits
+from sklearn.utils._param_validation import StrOptions
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
 from skbackprop._array_api import SUPPORTED
@@ -147,6 +148,46 @@ def test_every_activation_on_a_device_stand_in(activation):
             _to(xp, device, X_NP), _to(xp, device, X_NP[:, 1]))
         pred = _np(est.predict(_to(xp, device, X_NP)))
     assert_allclose(pred, ref.predict(X_NP), rtol=1e-10, atol=1e-12)
+
+
+def test_every_registered_activation_has_an_array_api_version():
+    from skbackprop._engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+    from skbackprop._engine.xp import XP_ACTIVATIONS
+
+    assert set(ACTIVATIONS) | set(OUTPUT_ACTIVATIONS) == XP_ACTIVATIONS
+
+
+def test_an_activation_without_an_array_api_version_is_refused(monkeypatch):
+    """A new activation registered for numpy only is not run as the
+    identity on a device: fit and predict say so, and a refused fit leaves
+    the fitted model as it was."""
+    from skbackprop._engine import activations as _acts
+
+    def sine(Z):
+        np.sin(Z, out=Z)
+
+    def sine_backward(delta, A, Z):
+        delta *= np.cos(Z)
+
+    monkeypatch.setitem(_acts.ACTIVATIONS, "sine", _acts.Activation(
+        "sine", sine, sine_backward, needs_z=True))
+    # the parameter's allowed names are read from the registry at import
+    monkeypatch.setitem(BackpropMLPRegressor._parameter_constraints,
+                        "activation", [StrOptions(set(_acts.ACTIVATIONS)),
+                                       "array-like"])
+    xp, device, _ = _namespace(("array_api_strict", "device1", "float64"))
+    est = BackpropMLPRegressor(hidden_layer_sizes=(4,), activation="sine",
+                               max_iter=3, random_state=0)
+    est.fit(X_NP, X_NP[:, 1])
+    coefs = [c.copy() for c in est.coefs_]
+    Xd, yd = _to(xp, device, X_NP), _to(xp, device, X_NP[:, 1])
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(NotImplementedError, match="'sine' has no array-API"):
+            est.fit(Xd, yd)
+        with pytest.raises(NotImplementedError, match="'sine' has no array-API"):
+            BackpropMLPRegressor(activation="sine").fit(Xd, yd)
+    for a, b in zip(est.coefs_, coefs):
+        assert_array_equal(a, b)
 
 
 def test_partial_fit_and_warm_start_continue_on_the_device(combo):

@@ -15,7 +15,7 @@ from numpy.testing import assert_array_equal
 from skb_test_helpers import fit_quietly
 from sklearn.datasets import load_digits
 
-from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, gradcheck
 from skbackprop._engine import kernels as _kernels
 from skbackprop._engine.activations import get_activation
 from skbackprop._engine.kernels import NumbaKernels, select_kernels
@@ -312,6 +312,41 @@ def test_only_tiny_networks_trained_long_use_the_compiled_epoch():
     assert not isinstance(make_trainer(tiny, opt, 32, 10), TinyTrainer)
     assert not isinstance(make_trainer(wide, opt, 200, 10**4), TinyTrainer)
     assert not isinstance(make_trainer(tiny, None, 32, 10**4), TinyTrainer)
+
+
+def test_a_new_activation_needs_only_its_registry_entry(monkeypatch):
+    """An activation added to ``ACTIVATIONS`` alone (no number in the
+    compiled epoch, no compiled kernel) trains on the numpy path: its
+    gradient checks, and a tiny network long enough for the compiled epoch
+    takes the numpy trainer instead of failing on the missing code."""
+    from skbackprop._engine import activations as _acts
+    from skbackprop._engine.optimizers import Adam as _Adam
+    from skbackprop._engine.trainer import make_trainer
+
+    def sine(Z):
+        np.sin(Z, out=Z)
+
+    def sine_backward(delta, A, Z):
+        delta *= np.cos(Z)
+
+    monkeypatch.setitem(_acts.ACTIVATIONS, "sine", _acts.Activation(
+        "sine", sine, sine_backward, needs_z=True))
+    monkeypatch.setattr(_kernels, "TINY_MIN_BATCHES", 0)
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(12, 2), (rng.rand(12, 1) > 0.5).astype(float)
+    assert gradcheck(X, Y, (4,), "sine", "binary_log_loss") < 1e-6
+    net = Network([2, 4, 1], "sine", "binary_log_loss")
+    trainer = make_trainer(net, _Adam(net.n_params, np.float64), 12, 10**4)
+    assert type(trainer) is Trainer
+    params = net.init_params(rng)
+    start = params.copy()
+    loss = trainer.epoch(params, trainer.prepare(X, True), Y, None, None, 12, 0.01)
+    assert np.isfinite(loss) and not np.array_equal(params, start)
+    # the same network with a coded activation does take the compiled epoch
+    coded = Network([2, 4, 1], "tanh", "binary_log_loss")
+    if _kernels.numba_available():
+        assert type(make_trainer(coded, _Adam(coded.n_params, np.float64), 12,
+                                 10**4)) is TinyTrainer
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

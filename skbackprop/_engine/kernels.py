@@ -230,10 +230,16 @@ def tiny_epoch_loop(network, capacity, planned_batches):
     """The compiled whole-epoch loop for ``network``, or None when it does
     not pay: a network with more than :data:`TINY_FLOPS` multiply-adds per
     batch (numpy's vectorised passes then cost no more than the loop's), a
-    fit of fewer than :data:`TINY_MIN_BATCHES` batches, or no numba."""
+    fit of fewer than :data:`TINY_MIN_BATCHES` batches, an activation or loss
+    the loop has no code for (a new one runs on the numpy path until it has
+    one), or no numba."""
     units = network.layer_units
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
     if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
+        return None
+    names = [a.name for a in network.layer_activations[1:]]
+    if (any(n not in ACTIVATION_CODES for n in names)
+            or network.loss.name not in LOSS_CODES):
         return None
     if not numba_available():
         return None

@@ -105,7 +105,9 @@ def _activate(ns, c, name, z):
         return e / xp.sum(e, axis=1, keepdims=True)
     if name == "exp":
         return xp.exp(xp.minimum(z, c.exp_cap))
-    return z  # identity
+    if name == "identity":
+        return z
+    raise _no_xp_version(name)
 
 
 def _derivative_times(ns, name, delta, a, z):
@@ -127,7 +129,31 @@ def _derivative_times(ns, name, delta, a, z):
         return delta * -xp.expm1(-a)
     if name == "gelu":
         return delta * (xp.exp(-0.5 * z * z) * z * _INV_SQRT_2PI + ns.ndtr(z))
-    return delta  # identity
+    if name == "identity":
+        return delta
+    raise _no_xp_version(name)
+
+
+XP_ACTIVATIONS = frozenset({
+    "identity", "relu", "tanh", "logistic", "leaky_relu", "elu", "softplus",
+    "gelu", "softmax", "exp",
+})
+"""The activations :func:`_activate` knows; an activation added to the
+numpy registry alone is refused here rather than run as the identity."""
+
+
+def _no_xp_version(name):
+    return NotImplementedError(
+        f"activation {name!r} has no array-API version yet; pass numpy arrays "
+        "(or leave array_api_dispatch off) to use it."
+    )
+
+
+def check_activations(network):
+    """Raise NotImplementedError for an activation this module lacks."""
+    for act in network.layer_activations[1:]:
+        if act.name not in XP_ACTIVATIONS:
+            raise _no_xp_version(act.name)
 
 
 def _loss_sum(ns, c, name, A, Y, sw):
@@ -255,6 +281,7 @@ class XpTrainer:
     """
 
     def __init__(self, network, optimizer, capacity, ns):
+        check_activations(network)
         self.network, self.optimizer, self.ns = network, optimizer, ns
         self.kernels = XpKernels(ns)
         self._constants = {}
