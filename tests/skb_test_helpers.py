@@ -26,3 +26,22 @@ def fit_quietly(est, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(*args, **kwargs)
+
+
+def register_sine_activation(monkeypatch):
+    """Add ``"sine"`` to the engine's activation registry for one test, as a
+    contributor adding an activation would: the registry entry alone, with
+    no compiled, array-API or ONNX version."""
+    import numpy as np
+
+    from skbackprop._engine import activations
+
+    def sine(Z):
+        np.sin(Z, out=Z)
+
+    def sine_backward(delta, A, Z):
+        delta *= np.cos(Z)
+
+    monkeypatch.setitem(activations.ACTIVATIONS, "sine", activations.Activation(
+        "sine", sine, sine_backward, needs_z=True))
+    return activations.ACTIVATIONS

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from skb_test_helpers import register_sine_activation
 from sklearn import config_context
 from sklearn.datasets import load_digits
 from sklearn.utils._param_validation import StrOptions
@@ -161,19 +162,11 @@ def test_an_activation_without_an_array_api_version_is_refused(monkeypatch):
     """A new activation registered for numpy only is not run as the
     identity on a device: fit and predict say so, and a refused fit leaves
     the fitted model as it was."""
-    from skbackprop._engine import activations as _acts
 
-    def sine(Z):
-        np.sin(Z, out=Z)
-
-    def sine_backward(delta, A, Z):
-        delta *= np.cos(Z)
-
-    monkeypatch.setitem(_acts.ACTIVATIONS, "sine", _acts.Activation(
-        "sine", sine, sine_backward, needs_z=True))
+    registry = register_sine_activation(monkeypatch)
     # the parameter's allowed names are read from the registry at import
     monkeypatch.setitem(BackpropMLPRegressor._parameter_constraints,
-                        "activation", [StrOptions(set(_acts.ACTIVATIONS)),
+                        "activation", [StrOptions(set(registry)),
                                        "array-like"])
     xp, device, _ = _namespace(("array_api_strict", "device1", "float64"))
     est = BackpropMLPRegressor(hidden_layer_sizes=(4,), activation="sine",

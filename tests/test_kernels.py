@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from skb_test_helpers import fit_quietly
+from skb_test_helpers import fit_quietly, register_sine_activation
 from sklearn.datasets import load_digits
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, gradcheck
@@ -319,18 +319,10 @@ def test_a_new_activation_needs_only_its_registry_entry(monkeypatch):
     compiled epoch, no compiled kernel) trains on the numpy path: its
     gradient checks, and a tiny network long enough for the compiled epoch
     takes the numpy trainer instead of failing on the missing code."""
-    from skbackprop._engine import activations as _acts
     from skbackprop._engine.optimizers import Adam as _Adam
     from skbackprop._engine.trainer import make_trainer
 
-    def sine(Z):
-        np.sin(Z, out=Z)
-
-    def sine_backward(delta, A, Z):
-        delta *= np.cos(Z)
-
-    monkeypatch.setitem(_acts.ACTIVATIONS, "sine", _acts.Activation(
-        "sine", sine, sine_backward, needs_z=True))
+    register_sine_activation(monkeypatch)
     monkeypatch.setattr(_kernels, "TINY_MIN_BATCHES", 0)
     rng = np.random.RandomState(0)
     X, Y = rng.randn(12, 2), (rng.rand(12, 1) > 0.5).astype(float)
