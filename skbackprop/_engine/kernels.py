@@ -4,7 +4,8 @@ implementations chosen once per fit.
 The network passes (:mod:`.network`) and the optimizers (:mod:`.optimizers`)
 describe *what* a step computes; a kernels object says *how* the elementwise
 parts run.  Nothing outside :mod:`skbackprop._engine` knows which one is in
-use: :func:`select_kernels` picks it from the network's size.
+use: :func:`select_kernels` picks it from the network's size and the fit's
+planned length.
 
 - :class:`NumpyKernels` -- numpy ufuncs writing into the workspace's buffers:
   the reference implementations of :mod:`.activations` and
@@ -18,10 +19,12 @@ use: :func:`select_kernels` picks it from the network's size.
 Each compiled loop performs the numpy path's arithmetic in the same order on
 the same dtype (no fused multiply-add, no reassociation), so both give
 **bit-identical** results (``tests/test_kernels.py`` checks it) and the choice
-is purely a matter of speed.  The loops are used for networks of at least
-:data:`MIN_PARAMS` parameters: below that numpy's per-call overhead is small
-and loading the compiled loops (once per process) would dominate a short fit.
-``SKBACKPROP_NUMBA=0`` in the environment turns them off.
+is purely a matter of speed.  They are used where they pay for loading them
+(once per process, which would dominate a short fit): see
+:func:`select_kernels`.  ``SKBACKPROP_NUMBA=0`` in the environment turns them
+off.  Tiny networks trained long run whole epochs as one compiled loop
+instead (:func:`tiny_epoch_loop`, :mod:`._numba_small`), equal to the numpy
+path to rounding only.
 
 A kernels object is stateless; its methods work in place on the arrays they
 are given.  Scalars reach the compiled loops converted to the arrays' dtype,
