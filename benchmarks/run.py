@@ -33,7 +33,11 @@ What it measures, for each workload and for float64 and float32:
 Workloads: ``large`` (make_classification, 60000 x 784, 10 classes, hidden
 (256, 128), batch 256, 3 epochs), ``medium`` (digits / 16, hidden (100,),
 batch 200, 40 epochs), ``small`` (make_circles, 1000 samples, hidden (4, 3),
-batch 32, 40 epochs) and ``predict``.
+batch 32, 40 epochs) and ``predict``; then ``real_world``: the fits users
+run (a Fortran-ordered DataFrame, L-BFGS on small data, small networks,
+one-row ``predict_proba``, with the BLAS thread pools), measured by
+``benchmarks/real_world.py`` (which also runs on its own) with the same
+repeats.
 
 Usage (the optional dependencies come with the ``bench`` extra,
 ``pip install -e ".[bench]"``)::
@@ -41,6 +45,7 @@ Usage (the optional dependencies come with the ``bench`` extra,
     python benchmarks/run.py                 # full run, best of 3
     python benchmarks/run.py --quick         # 1 repeat, fewer epochs (< 3 min)
     python benchmarks/run.py --workloads large,predict --repeats 5
+    python benchmarks/run.py --workloads real_world   # the fits users run
     python benchmarks/run.py --no-torch --markdown   # table for the README
 """
 
@@ -81,7 +86,7 @@ try:
 except ImportError:  # threadpoolctl is optional (the ``bench`` extra)
     threadpool_info = None
 
-WORKLOADS = ("large", "medium", "small", "predict")
+WORKLOADS = ("large", "medium", "small", "predict", "real_world")
 DTYPES = (np.float64, np.float32)
 MIB = 2.0**20
 # the leading columns of the training and predict tables
@@ -550,6 +555,12 @@ def main(argv=None):
             predict_rows,
             md,
         )
+    if "real_world" in args.workloads:
+        import real_world  # benchmarks/, beside this script
+
+        print("\nWhere users are (benchmarks/real_world.py)")
+        flags = ["--markdown"] if md else []
+        real_world.main(["--repeats", str(args.repeats), *flags])
 
 
 if __name__ == "__main__":

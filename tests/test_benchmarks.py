@@ -55,3 +55,41 @@ def test_array_api_benchmark_quick_run():
         assert float(loop_ms) > 0 and float(vs_loop) > 0
     else:
         assert loop_ms == "-" and re.search(r"NOT RUN: torch loop", out)
+
+
+@pytest.mark.slow
+def test_run_benchmark_quick_run_hands_real_world_its_settings(monkeypatch, capsys):
+    """``benchmarks/run.py`` on its smallest workload: the training and
+    memory tables have a row per dtype; its ``real_world`` workload runs
+    ``benchmarks/real_world.py`` with the same repeats and table format."""
+    import real_world
+    import run
+
+    calls = []
+    monkeypatch.setattr(real_world, "main", calls.append)
+    run.main(["--quick", "--no-torch", "--workloads", "small,real_world",
+              "--markdown"])
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| small |")]
+    assert len(rows) == 4, out  # training and memory, float64 and float32
+    ours_ms, sklearn_ms, torch_ms, ratio = (
+        [c.strip() for c in rows[0].strip("|").split("|")][2:6])
+    assert float(ours_ms) > 0 and float(sklearn_ms) > 0 and float(ratio) > 0
+    assert torch_ms == "-"
+    assert calls == [["--repeats", "1", "--markdown"]]
+
+
+@pytest.mark.slow
+def test_real_world_benchmark_reports_each_workload(capsys):
+    """``benchmarks/real_world.py``, L-BFGS only, one repeat: the thread
+    pools and the row of each data set, with a speed-up."""
+    import real_world
+
+    real_world.main(["--repeats", "1", "--workloads", "lbfgs", "--markdown"])
+    out = capsys.readouterr().out
+    assert "inside an L-BFGS fit, the other BLAS pools" in out
+    for name in ("load_breast_cancer", "load_digits"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| {name}"))
+        ours, theirs, speed = [c.strip() for c in row.strip("|").split("|")][1:]
+        assert ours.endswith(" ms") and theirs.endswith(" ms")
+        assert float(speed.rstrip("x")) > 0
