@@ -151,6 +151,24 @@ def test_every_activation_on_a_device_stand_in(activation):
     assert_allclose(pred, ref.predict(X_NP), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("Est,scoring,target", [
+    (BackpropMLPClassifier, "neg_log_loss", Y_NP),
+    (BackpropMLPRegressor, "neg_mean_absolute_error", X_NP[:, 1]),
+])
+def test_per_layer_activations_and_scoring_on_a_device_stand_in(Est, scoring, target):
+    """Issue 16's per-layer activations and early stopping on a chosen
+    scorer work on a device as on numpy: the same validation scores."""
+    xp, device, _ = _namespace(("array_api_strict", "device1", "float64"))
+    params = dict(hidden_layer_sizes=(8, 6), activation=["tanh", "gelu"],
+                  early_stopping=True, scoring=scoring, max_iter=5,
+                  random_state=0)
+    ref = Est(**params).fit(X_NP, target)
+    with config_context(array_api_dispatch=True):
+        est = Est(**params).fit(_to(xp, device, X_NP), _to(xp, device, target))
+    assert len(est.validation_scores_) == 5
+    assert_allclose(est.validation_scores_, ref.validation_scores_, rtol=1e-10)
+
+
 def test_every_registered_activation_has_an_array_api_version():
     from skbackprop._engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
     from skbackprop._engine.xp import XP_ACTIVATIONS
