@@ -242,7 +242,14 @@ _PORT_IN_USE = re.compile(
 @pytest.fixture(scope="module")
 def results(request, tmp_path_factory):
     """Start every block this session selected and can run; map code to
-    (folder, future of _run's result)."""
+    (folder, future of _run's result).
+
+    Under pytest-xdist each worker collects every test but runs only those
+    it is handed, one at a time, so starting them all here would run each
+    block once per worker: there, each test runs its own block (empty map),
+    and the workers are the parallelism."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return {}
     codes = [
         item.callspec.params["code"]
         for item in request.session.items
@@ -283,13 +290,17 @@ def test_every_python_block_is_found():
 
 
 @pytest.mark.parametrize("code", _params())
-def test_block_runs_on_its_own(code, results):
+def test_block_runs_on_its_own(code, results, tmp_path_factory):
     reason = _missing(code)
     if reason:
         pytest.skip(reason)
-    folder, future = results[code]
+    if code in results:
+        folder, future = results[code]
+        rc, out, err = future.result()
+    else:
+        folder = tmp_path_factory.mktemp("snippet")
+        rc, out, err = _run(code, folder)
     assert not folder.resolve().is_relative_to(ROOT)
-    rc, out, err = future.result()
     assert rc is not None, (
         f"hung: still running after {TIMEOUT} s\n{out[-2000:]}\n{err[-2000:]}"
     )
