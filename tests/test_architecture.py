@@ -22,15 +22,14 @@ import re
 import subprocess
 import sys
 import tokenize
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
+from skb_test_helpers import fit_quietly
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, gradcheck
 from skbackprop import _training as training
@@ -43,12 +42,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "skbackprop"
 def _digits(n=300):
     X, y = load_digits(return_X_y=True)
     return X[:n] / 16.0, y[:n]
-
-
-def _fit(est, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
 
 
 def _state(est):
@@ -113,7 +106,7 @@ def test_poisoned_workspace_fits_equal_normal_fits(monkeypatch, case, dtype, com
     for poison in (False, True):
         monkeypatch.setattr(trainer_module, "DEBUG_POISON", poison)
         est = CASES[case]().set_params(max_iter=4, random_state=0)
-        fits.append(_fit(est, X, target, sample_weight=sw))
+        fits.append(fit_quietly(est, X, target, sample_weight=sw))
     _assert_same_state(*fits)
     assert np.isfinite(fits[1].loss_)
 
@@ -126,7 +119,7 @@ def test_poisoned_workspace_fits_sparse_input(monkeypatch):
         monkeypatch.setattr(trainer_module, "DEBUG_POISON", poison)
         est = BackpropMLPClassifier(hidden_layer_sizes=(10,), max_iter=3,
                                     batch_size=64, random_state=0)
-        fits.append(_fit(est, Xs, y))
+        fits.append(fit_quietly(est, Xs, y))
     _assert_same_state(*fits)
 
 
@@ -199,7 +192,7 @@ def test_epoch_checkpoint_restores_weights_optimizer_and_counters(monkeypatch):
     epoch: weights, optimizer state, loss curve, n_iter_, t_."""
     X, y = _digits(200)
     params = dict(hidden_layer_sizes=(8,), batch_size=50, random_state=0)
-    ref = _fit(BackpropMLPClassifier(max_iter=2, **params), X, y)
+    ref = fit_quietly(BackpropMLPClassifier(max_iter=2, **params), X, y)
 
     calls = {"n": 0}
     original = trainer_module.Trainer.step
@@ -230,7 +223,7 @@ def test_rollback_restores_state_that_a_failed_fit_edited_in_place(monkeypatch):
     """The snapshot is a copy: in-place edits of the fitted arrays, lists
     and optimizer by a fit that then fails are undone."""
     X, y = _digits(200)
-    est = _fit(BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=3,
+    est = fit_quietly(BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=3,
                                      random_state=0, warm_start=True), X, y)
     before = pickle.dumps(est)
     old_coefs = est.coefs_  # the arrays a careless fit might edit

@@ -3,11 +3,11 @@ the engine, settings changed between partial_fit calls, the fit guard, the
 divergence check at the end of a fit, and the L-BFGS warnings."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from skb_test_helpers import fit_quietly
 from sklearn.exceptions import ConvergenceWarning
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, _guard
@@ -17,12 +17,6 @@ rng = np.random.RandomState(0)
 X = rng.randn(40, 4)
 Y_REG = X @ np.array([1.0, -1.0, 0.5, 2.0]) + 0.1 * rng.randn(40)
 Y_BIN = (X[:, 0] > 0).astype(int)
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
 
 
 def test_zero_weight_batch_is_no_step():
@@ -39,10 +33,10 @@ def test_zero_weight_batch_is_no_step():
 
 def test_adam_steps_only_on_weighted_batches():
     sw = np.r_[np.zeros(20), np.ones(20)]
-    est = _quiet(BackpropMLPRegressor(hidden_layer_sizes=(3,), batch_size=10,
-                                      shuffle=False, max_iter=3,
-                                      random_state=0).fit, X, Y_REG,
-                 sample_weight=sw)
+    est = fit_quietly(BackpropMLPRegressor(hidden_layer_sizes=(3,), batch_size=10,
+                                           shuffle=False, max_iter=3,
+                                           random_state=0), X, Y_REG,
+                      sample_weight=sw)
     assert est._optimizer.t == 2 * 3  # two weighted batches per epoch
     assert est.t_ == 40 * 3
 
@@ -83,17 +77,17 @@ def test_changed_solver_gives_a_new_optimizer():
 
 def test_the_fit_guard_is_released_and_never_persisted():
     est = BackpropMLPClassifier(hidden_layer_sizes=(3,), max_iter=3)
-    _quiet(est.fit, X, Y_BIN)
+    fit_quietly(est, X, Y_BIN)
     with pytest.raises(ValueError, match="NaN"):
         est.fit(np.where(X > 1, np.nan, X), Y_BIN)
     assert not _guard._running
     assert not any("guard" in k or "running" in k for k in vars(est))
-    _quiet(est.fit, X, Y_BIN)  # fits again
+    fit_quietly(est, X, Y_BIN)  # fits again
 
 
 def test_optimizer_state_of_the_wrong_size_is_refused_at_load():
-    est = _quiet(BackpropMLPRegressor(hidden_layer_sizes=(3,), max_iter=3).fit,
-                 X, Y_REG)
+    est = fit_quietly(BackpropMLPRegressor(hidden_layer_sizes=(3,), max_iter=3),
+                      X, Y_REG)
     state = est.__getstate__()
     state["_optimizer"] = dict(state["_optimizer"], m=np.zeros(3))
     with pytest.raises(ValueError, match="state.*'m'.*float vector of 19"):
@@ -101,10 +95,10 @@ def test_optimizer_state_of_the_wrong_size_is_refused_at_load():
 
 
 def test_early_stopping_switched_on_after_lbfgs():
-    est = _quiet(BackpropMLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs",
-                                      warm_start=True, max_iter=5).fit, X, Y_REG)
+    est = fit_quietly(BackpropMLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs",
+                                           warm_start=True, max_iter=5), X, Y_REG)
     est.set_params(solver="adam", early_stopping=True)
-    _quiet(est.fit, X, Y_REG)
+    fit_quietly(est, X, Y_REG)
     assert len(est.validation_scores_) == est.n_iter_
     assert est.best_loss_ is None
 
@@ -115,7 +109,7 @@ def test_an_overflowing_last_step_is_divergence():
     est = BackpropMLPRegressor(hidden_layer_sizes=(3,), learning_rate_init=1e300,
                                max_iter=1, random_state=0)
     with pytest.raises(ValueError, match="Training diverged"):
-        _quiet(est.fit, X, Y_REG)
+        fit_quietly(est, X, Y_REG)
     assert not hasattr(est, "coefs_")
 
 
@@ -145,8 +139,8 @@ def test_zero_weight_batches_equal_dropping_the_rows(alpha_scaling):
                   max_iter=4, random_state=0, alpha=0.1,
                   alpha_scaling=alpha_scaling)
     sw = np.r_[np.zeros(20), np.ones(20)]
-    a = _quiet(BackpropMLPRegressor(**params).fit, X, Y_REG, sample_weight=sw)
-    b = _quiet(BackpropMLPRegressor(**params).fit, X[20:], Y_REG[20:])
+    a = fit_quietly(BackpropMLPRegressor(**params), X, Y_REG, sample_weight=sw)
+    b = fit_quietly(BackpropMLPRegressor(**params), X[20:], Y_REG[20:])
     assert a.loss_curve_ == pytest.approx(b.loss_curve_, rel=1e-12)
     for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
