@@ -12,6 +12,7 @@ encoded targets travel to the device, once per fit.
 """
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn import get_config
 from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
 
@@ -94,7 +95,7 @@ def from_host(ns, array, dtype=None):
 
 def host_dtype(X):
     """The numpy dtype of ``X``'s dtype (``torch.float32`` -> float32)."""
-    if isinstance(X, np.ndarray) or hasattr(X, "tocsr"):
+    if isinstance(X, np.ndarray) or issparse(X):
         return X.dtype
     return np.dtype(str(X.dtype).rsplit(".", 1)[-1])
 

@@ -1,8 +1,9 @@
 """Finite-difference check of the engine's analytic gradient."""
 
 import numpy as np
+from scipy.sparse import issparse
 
-from .network import Network, is_sparse
+from .network import Network
 
 __all__ = ["gradcheck", "numerical_gradient"]
 
@@ -162,7 +163,7 @@ def gradcheck(
 
 def _as_float_array(A, name, dims):
     """``A`` as a float64 array with ``ndim`` in ``dims``, finite."""
-    if is_sparse(A):
+    if issparse(A):
         raise TypeError(f"gradcheck needs a dense {name}, got a sparse matrix; "
                         f"pass {name}.toarray().")
     A = np.asarray(A, dtype=np.float64)

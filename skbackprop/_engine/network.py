@@ -50,12 +50,7 @@ from .losses import get_loss
 from .masks import MaskScratch
 from .optimizers import L2_BLOCK
 
-__all__ = ["Network", "Workspace", "hidden_activation_names", "is_sparse"]
-
-
-def is_sparse(X):
-    """Whether ``X`` is a scipy sparse matrix or array."""
-    return issparse(X)
+__all__ = ["Network", "Workspace", "hidden_activation_names"]
 
 
 class Workspace:
@@ -176,7 +171,7 @@ class Workspace:
     def gather_buffers(self, X, Y):
         """Allocate the buffers that shuffled batches of ``X`` (dense only:
         sparse rows are gathered by scipy) and ``Y`` are gathered into."""
-        if not is_sparse(X) and (self.x is None or self.x.shape[1] != X.shape[1]):
+        if not issparse(X) and (self.x is None or self.x.shape[1] != X.shape[1]):
             self.x = np.empty((self.capacity, X.shape[1]), dtype=X.dtype)
         if self.y is None or self.y.dtype != Y.dtype or self.y.shape[1] != Y.shape[1]:
             self.y = np.empty((self.capacity, Y.shape[1]), dtype=Y.dtype)
@@ -442,7 +437,7 @@ class Network:
         dtype = np.result_type(X.dtype, *(c.dtype for c in coefs))
         ops = self.layer_kernels(select_kernels(self.n_params, dtype, self.dtype))
         out = np.empty((n, self.layer_units[-1]), dtype=dtype)
-        if is_sparse(X) or n <= block:
+        if issparse(X) or n <= block:
             block = max(n, 1)
         hidden = [
             np.empty((min(block, n), u), dtype=dtype)
@@ -493,7 +488,7 @@ def _init_factors(activation, hidden):
 
 def _matmul(A, B, out):
     """``out = A @ B``; ``A`` may be sparse."""
-    if is_sparse(A):
+    if issparse(A):
         out[...] = A @ B
     else:
         np.matmul(A, B, out=out)
@@ -501,7 +496,7 @@ def _matmul(A, B, out):
 
 def _matmul_transposed(A, B, out):
     """``out = A.T @ B``; ``A`` may be sparse."""
-    if is_sparse(A):
+    if issparse(A):
         out[...] = A.T @ B
     else:
         np.matmul(A.T, B, out=out)

@@ -12,10 +12,10 @@ same three methods: :meth:`Trainer.prepare`, :meth:`Trainer.step`,
 import os
 
 import numpy as np
+from scipy.sparse import issparse
 
 from .kernels import ACTIVATION_CODES, LOSS_CODES, select_kernels, tiny_epoch_loop
 from .masks import row_keys
-from .network import is_sparse
 from .xp import XpTrainer
 
 __all__ = ["TinyTrainer", "Trainer", "make_trainer"]
@@ -88,7 +88,7 @@ class Trainer:
         untouched.  With dropout, the row keys of ``X`` (:func:`.masks.row_keys`)
         are computed here, once.
         """
-        if is_sparse(X):
+        if issparse(X):
             X = X.tocsr() if X.format != "csr" else X
         elif shuffled and not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
@@ -194,7 +194,7 @@ class Trainer:
         idx = order[start:stop]
         m = stop - start
         ws = self.workspace
-        if is_sparse(X):
+        if issparse(X):
             X_b = X[idx]
         else:
             # mode="clip": the indices are valid by construction, and
@@ -315,13 +315,13 @@ class TinyTrainer(Trainer):
         ])
 
     def prepare(self, X, shuffled):
-        if is_sparse(X):
+        if issparse(X):
             return super().prepare(X, shuffled)
         return np.ascontiguousarray(X)  # one memory layout: one compilation
 
     def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
               per_batch=False):
-        if is_sparse(X):
+        if issparse(X):
             return super().epoch(
                 params, X, Y, sample_weight, order, batch_size, l2, per_batch
             )
@@ -358,7 +358,7 @@ class TinyTrainer(Trainer):
 
 def _abs_max(A):
     """``max |A|`` without a temporary (0 for an empty array)."""
-    data = A.data if is_sparse(A) else A
+    data = A.data if issparse(A) else A
     if data.size == 0:
         return 0.0
     return max(float(data.max()), -float(data.min()))
