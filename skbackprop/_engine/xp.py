@@ -286,8 +286,8 @@ class XpTrainer:
         self.kernels = XpKernels(ns)
         self._constants = {}
         if optimizer is not None:
-            for name in ("m", "v", "velocity"):
-                state = getattr(optimizer, name, None)
+            for name in optimizer._arrays:
+                state = getattr(optimizer, name)
                 if isinstance(state, np.ndarray):
                     setattr(optimizer, name, ns.asarray(state))
 
