@@ -15,6 +15,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from ._array_api import to_host
+from ._engine.network import hidden_activation_names
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 
 __all__ = ["register_onnx_converters", "to_onnx"]
@@ -67,13 +68,7 @@ _ACTIVATIONS = {
 def _layer_activations(model):
     """The activation names of layers 1..L: the hidden ones (``activation``,
     a name or one name per hidden layer), then the output's."""
-    n_hidden = len(model.coefs_) - 1
-    hidden = model.activation
-    hidden = [hidden] * n_hidden if isinstance(hidden, str) else list(hidden)
-    if len(hidden) != n_hidden:
-        raise ValueError(
-            f"activation has {len(hidden)} names for {n_hidden} hidden layers."
-        )
+    hidden = hidden_activation_names(model.activation, len(model.coefs_) - 1)
     return [*hidden, model.out_activation_]
 
 
