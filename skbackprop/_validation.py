@@ -105,11 +105,8 @@ def finalize_weights(sw, dtype):
         cast_total = cast.sum()
     name = np.dtype(dtype).name
     if not np.isfinite(cast).all():
-        raise ValueError(
-            f"The sample weights reach {sw.max():.3g}, beyond the range of "
-            f"{name} (the dtype of X, largest {np.finfo(dtype).max:.3g}). "
-            f"Divide them by a common factor or pass X as float64."
-        )
+        raise _beyond_range("The sample weights reach", sw.max(), dtype,
+                            "Divide them by a common factor")
     if not cast.any():
         raise ValueError(
             f"Every non-zero sample weight underflows to 0 in {name} (the "
@@ -125,6 +122,15 @@ def finalize_weights(sw, dtype):
     return cast
 
 
+def _beyond_range(what, value, dtype, remedy):
+    """The error for a value float32 (X's ``dtype``) cannot hold."""
+    return ValueError(
+        f"{what} {value:.3g}, beyond the range of {np.dtype(dtype).name} (the "
+        f"dtype of X, largest {np.finfo(dtype).max:.3g}). {remedy} or pass X "
+        "as float64."
+    )
+
+
 def cast_targets(y, dtype):
     """Regression targets ``y`` (float64, finite) as a new 2-D array of X's
     ``dtype``: an error if a value overflows it, a ConvergenceWarning if
@@ -133,13 +139,8 @@ def cast_targets(y, dtype):
         Y = np.array(y, dtype=dtype, copy=True).reshape(y.shape[0], -1)
     if Y.dtype == np.asarray(y).dtype or Y.size == 0:
         return Y
-    name = np.dtype(dtype).name
     if not np.isfinite(Y).all():
-        raise ValueError(
-            f"y has values up to {np.max(np.abs(y)):.3g}, beyond the range of "
-            f"{name} (the dtype of X, largest {np.finfo(dtype).max:.3g}). "
-            f"Scale y or pass X as float64."
-        )
+        raise _beyond_range("y has values up to", np.max(np.abs(y)), dtype, "Scale y")
     _warn_if_unresolved(np.asarray(y, dtype=np.float64).reshape(Y.shape), dtype)
     return Y
 
