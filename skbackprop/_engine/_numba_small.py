@@ -21,6 +21,8 @@ import math
 import numba
 import numpy as np
 
+from ._numba_kernels import adam_step, sgd_step
+
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -242,35 +244,23 @@ def _penalty(params, n_coef, l2):
 @_jit
 def _adam(params, grad, m, v, n_coef, l2, hyper):
     """Adam's step (``hyper``: lr, momentum, nesterov, beta_1, beta_2,
-    epsilon, lr_init, t -- t and lr updated in place)."""
+    epsilon, lr_init, t -- t and lr updated in place); the update itself is
+    :func:`._numba_kernels.adam_step`'s."""
     b1, b2, eps, lr_init = hyper[3], hyper[4], hyper[5], hyper[6]
     hyper[7] += 1.0
     t = hyper[7]
     hyper[0] = lr_init * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
     root = math.sqrt(1.0 - b2)
     step = hyper[0] * (1.0 - b1) / root
-    eps_ = eps / root
-    for i in range(params.size):
-        g = grad[i] + params[i] * l2 if i < n_coef and l2 != 0.0 else grad[i]
-        m[i] = m[i] * b1 + g
-        v[i] = v[i] * b2 + g * g
-        params[i] -= (m[i] / (math.sqrt(v[i]) + eps_)) * step
+    adam_step(params, grad, m, v, n_coef if l2 != 0.0 else 0, l2, b1, b2, step,
+              eps / root)
 
 
 @_jit
 def _sgd(params, grad, velocity, n_coef, l2, hyper):
-    lr, mu, nesterov = hyper[0], hyper[1], hyper[2] != 0.0
-    for i in range(params.size):
-        g = grad[i] + params[i] * l2 if i < n_coef and l2 != 0.0 else grad[i]
-        g = g * lr
-        if mu == 0.0:
-            params[i] -= g
-            continue
-        velocity[i] = velocity[i] * mu - g
-        if nesterov:
-            params[i] = (params[i] - g) + velocity[i] * mu
-        else:
-            params[i] += velocity[i]
+    """SGD's step at rate ``hyper[0]``: :func:`._numba_kernels.sgd_step`."""
+    sgd_step(params, grad, velocity, n_coef if l2 != 0.0 else 0, l2, hyper[0],
+             hyper[1], hyper[2] != 0.0)
 
 
 @_jit
