@@ -87,6 +87,14 @@ def interleaved(runs, repeats, pause=0.3):
     return best
 
 
+def ours_versus_sklearn(X, y, params, repeats):
+    """Best fit times of both estimators with ``params``, interleaved."""
+    return interleaved({
+        "ours": lambda: fit_seconds(BackpropMLPClassifier, X, y, **params)[0],
+        "sklearn": lambda: fit_seconds(MLPClassifier, X, y, **params)[0],
+    }, repeats)
+
+
 def bench_dataframe(repeats):
     X_f, X_c, y = dataframe_data()
     assert X_f.flags.f_contiguous and not X_f.flags.c_contiguous
@@ -112,10 +120,7 @@ def bench_lbfgs(repeats):
     for name, X, y in (("load_breast_cancer", X_b, y_b),
                        ("load_digits", X_d / 16, y_d)):
         params = dict(hidden_layer_sizes=(100,), solver="lbfgs", max_iter=50)
-        t = interleaved({
-            "ours": lambda: fit_seconds(BackpropMLPClassifier, X, y, **params)[0],
-            "sklearn": lambda: fit_seconds(MLPClassifier, X, y, **params)[0],
-        }, repeats)
+        t = ours_versus_sklearn(X, y, params, repeats)
         rows.append((f"{name}, (100,), lbfgs, 50 iterations", t["ours"], t["sklearn"]))
     return rows
 
@@ -131,10 +136,7 @@ def bench_small(repeats):
          dict(hidden_layer_sizes=(100,)), 40),
     ):
         params = dict(params, max_iter=epochs, tol=0.0, n_iter_no_change=10**6)
-        t = interleaved({
-            "ours": lambda: fit_seconds(BackpropMLPClassifier, X, y, **params)[0],
-            "sklearn": lambda: fit_seconds(MLPClassifier, X, y, **params)[0],
-        }, repeats)
+        t = ours_versus_sklearn(X, y, params, repeats)
         rows.append((f"{name}, ms per epoch", t["ours"] / epochs,
                      t["sklearn"] / epochs))
     return rows
