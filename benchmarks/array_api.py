@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import sklearn  # noqa: E402
-from run import SPECS, load, make_params, torch_mlp  # noqa: E402
+from run import SPECS, fmt, load, make_params, torch_mlp  # noqa: E402
 from sklearn import config_context  # noqa: E402
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -222,12 +222,6 @@ def host_proba(est, X):
 
 def ratio(a, b):
     return a / b if np.isfinite(a) and np.isfinite(b) else np.nan
-
-
-def fmt(x, spec=".1f"):
-    if x is None or not np.isfinite(x):
-        return "-"
-    return format(x, spec)
 
 
 def device_name(device):

@@ -298,7 +298,8 @@ def square_gemm_gflops(dtype, n=1024, reps=10):
 
 
 def fmt(x, spec=".1f"):
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+    """``x`` formatted, "-" for a missing or non-finite value."""
+    if x is None or not np.isfinite(x):
         return "-"
     return format(x, spec)
 
