@@ -5,6 +5,7 @@ A plain module next to the tests, on the path through pytest's
 mode, and never shadowed by an installed top-level ``tests`` package.
 """
 
+import contextlib
 import warnings
 
 import pytest
@@ -20,11 +21,18 @@ needs_sklearn_1_7 = pytest.mark.skipif(
 )
 
 
-def fit_quietly(est, *args, **kwargs):
-    """``est.fit(...)`` with ConvergenceWarning silenced: the tests fit on
-    small budgets on purpose; every other warning still surfaces."""
+@contextlib.contextmanager
+def quiet():
+    """ConvergenceWarning silenced inside: the tests fit on small budgets
+    on purpose; every other warning still surfaces."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def fit_quietly(est, *args, **kwargs):
+    """``est.fit(...)`` under :func:`quiet`."""
+    with quiet():
         return est.fit(*args, **kwargs)
 
 

@@ -20,7 +20,6 @@ Decisions documented here:
 """
 
 import concurrent.futures
-import contextlib
 import hashlib
 import os
 import pickle
@@ -36,6 +35,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
+from skb_test_helpers import quiet
 from sklearn.exceptions import (
     ConvergenceWarning,
     DataConversionWarning,
@@ -452,13 +452,6 @@ def _search(pattern, obj):
 
 # ----------------------------------------------------------------------
 # Guarantees
-@contextlib.contextmanager
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
 def _snapshot(obj):
     if isinstance(obj, (pd.DataFrame, pd.Series)):
         return obj.copy(deep=True)
@@ -506,7 +499,7 @@ def test_inputs_never_modified(kind, input_kind, solver):
     before = [_snapshot(a) for a in inputs]
     est = OURS[kind](hidden_layer_sizes=(3,), max_iter=3, random_state=0,
                      solver=solver)
-    with _quiet():
+    with quiet():
         est.fit(Xi, y, sample_weight=sw)
         if solver != "lbfgs":
             kw = {"classes": np.unique(Y_3)} if kind == "clf" else {}
@@ -544,7 +537,7 @@ for kind, solver in [("clf", "adam"), ("clf", "sgd"), ("reg", "lbfgs")]:
 def _fit_for_determinism(kind, solver, seed=42):
     est = OURS[kind](hidden_layer_sizes=(5, 3), max_iter=10, random_state=seed,
                      solver=solver)
-    with _quiet():
+    with quiet():
         return est.fit(X, Y_3 if kind == "clf" else Y_REG)
 
 
@@ -558,7 +551,7 @@ def test_determinism_refit_and_fresh_process():
         a = _fit_for_determinism(kind, solver)
         b = _fit_for_determinism(kind, solver)
         # refitting the same estimator too
-        with _quiet():
+        with quiet():
             a_hash = _hash_coefs(a)
             a.fit(X, Y_3 if kind == "clf" else Y_REG)
         assert _hash_coefs(a) == a_hash == _hash_coefs(b)
@@ -595,7 +588,7 @@ def test_pickle_round_trip_then_partial_fit_identical(kind, solver):
 
 def test_thread_safe_predict():
     Xb = np.random.RandomState(3).randn(300, 4)
-    with _quiet():
+    with quiet():
         clf = BackpropMLPClassifier(hidden_layer_sizes=(16, 8), max_iter=20,
                                     random_state=0).fit(X, Y_3)
         reg = BackpropMLPRegressor(hidden_layer_sizes=(16,), max_iter=20,
@@ -636,7 +629,7 @@ def test_keyboard_interrupt_keeps_last_completed_epoch(monkeypatch, kind, solver
     params = dict(hidden_layer_sizes=(4,), random_state=0, solver=solver,
                   batch_size=20)  # one batch = one gradient call per epoch
     k = 4
-    with _quiet():
+    with quiet():
         ref = OURS[kind](max_iter=k - 1, **params).fit(X, y)
     _InterruptAt(monkeypatch, k, KeyboardInterrupt())
     est = OURS[kind](max_iter=50, **params)
@@ -654,7 +647,7 @@ def test_keyboard_interrupt_keeps_last_completed_epoch(monkeypatch, kind, solver
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 def test_failing_fit_leaves_old_model_intact(monkeypatch, kind, solver):
     y = Y_3 if kind == "clf" else Y_REG
-    with _quiet():
+    with quiet():
         est = OURS[kind](hidden_layer_sizes=(4,), max_iter=5, random_state=0,
                          solver=solver, batch_size=5).fit(X, y)
     before = pickle.dumps(est)
@@ -664,7 +657,7 @@ def test_failing_fit_leaves_old_model_intact(monkeypatch, kind, solver):
 
     _InterruptAt(monkeypatch, 3, RuntimeError("boom mid-fit"))
     est.set_params(random_state=1)  # a new fit would start elsewhere
-    with pytest.raises(RuntimeError, match="boom mid-fit"), _quiet():
+    with pytest.raises(RuntimeError, match="boom mid-fit"), quiet():
         est.fit(X, y)
     monkeypatch.undo()
     est.set_params(random_state=0)
@@ -717,7 +710,7 @@ def test_numerical_stability_extreme_logits():
 def test_keyboard_interrupt_in_lbfgs_propagates_and_restores(monkeypatch):
     """L-BFGS has no epochs to fall back on: the interrupt propagates (as in
     sklearn) and the estimator is left exactly as before the call."""
-    with _quiet():
+    with quiet():
         est = BackpropMLPRegressor(hidden_layer_sizes=(4,), max_iter=5,
                                    random_state=0, solver="lbfgs").fit(X, Y_REG)
     before = pickle.dumps(est)

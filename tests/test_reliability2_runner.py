@@ -24,7 +24,6 @@ state, ONNX, gradcheck); ``tests/test_reliability2.py`` runs them, and
 """
 
 import atexit
-import contextlib
 import copy
 import os
 import pickle
@@ -42,6 +41,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from skb_test_helpers import quiet
 from sklearn.exceptions import ConvergenceWarning
 
 from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor
@@ -241,13 +241,6 @@ def assert_same_model(a, b, Xp=X, rtol=1e-10, atol=1e-12, attrs=True):
         assert_allclose(pa, pb, rtol=max(rtol, 1e-9), atol=max(atol, 1e-9))
     else:
         assert_array_equal(pa, pb)
-
-
-@contextlib.contextmanager
-def quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 # ----------------------------------------------------------------------
