@@ -63,17 +63,7 @@ def circles_demo(print_every=250, quick=False):
         random_state=1,
     )
     _say("make_circles, layers [2, 4, 3, 1], relu/relu/logistic, full-batch GD")
-    _say("  training ...")
-    start = time.perf_counter()
-    clf.fit(X, y)
-    elapsed = time.perf_counter() - start
-    for epoch in range(0, clf.n_iter_, print_every):
-        _say(f"  epoch {epoch + 1:5d}  loss {clf.loss_curve_[epoch]:.6f}")
-    acc = clf.score(X, y)
-    _say(
-        f"  epoch {clf.n_iter_:5d}  loss {clf.loss_:.6f}   "
-        f"accuracy {acc:.3f}  ({elapsed:.2f} s)"
-    )
+    acc = _train_and_report(clf, clf, (X, y), print_every, (X, y), "accuracy")
     return acc, clf
 
 
@@ -101,19 +91,27 @@ def digits_demo(quick=False):
         BackpropMLPClassifier(tol=1e-3 if quick else 1e-4, random_state=0),
     )
     _say("load_digits, hidden (100,), relu, adam")
+    acc = _train_and_report(model, model[-1], (X_train, y_train), 10,
+                            (X_test, y_test), "test accuracy")
+    return acc, model
+
+
+def _train_and_report(model, clf, train, print_every, scored, what):
+    """Fit ``model`` on ``train`` and print the loss curve of ``clf`` (its
+    network) every ``print_every`` epochs, then ``what``: the score of
+    ``model`` on ``scored``; returns that score."""
     _say("  training ...")
     start = time.perf_counter()
-    model.fit(X_train, y_train)
+    model.fit(*train)
     elapsed = time.perf_counter() - start
-    clf = model[-1]
-    for epoch in range(0, clf.n_iter_, 10):
+    for epoch in range(0, clf.n_iter_, print_every):
         _say(f"  epoch {epoch + 1:5d}  loss {clf.loss_curve_[epoch]:.6f}")
-    acc = model.score(X_test, y_test)
+    acc = model.score(*scored)
     _say(
         f"  epoch {clf.n_iter_:5d}  loss {clf.loss_:.6f}   "
-        f"test accuracy {acc:.3f}  ({elapsed:.2f} s)"
+        f"{what} {acc:.3f}  ({elapsed:.2f} s)"
     )
-    return acc, model
+    return acc
 
 
 def _parser():
