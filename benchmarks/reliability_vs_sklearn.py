@@ -99,7 +99,9 @@ def _error_class(exc, raises, match, sklearn):
 def classify_round1(case, classes):
     est, result, exc, rec = round1.run_case(case, classes)
     runtime = any(issubclass(w.category, RuntimeWarning) for w in rec)
-    if exc is not None:
+    if exc is not None and round1.is_other_answer(case, exc):
+        outcome = "clear error"
+    elif exc is not None:
         outcome = _error_class(exc, case.raises or ValueError, case.match,
                                classes is SKLEARN)
         if case.raises is None and outcome == "clear error":

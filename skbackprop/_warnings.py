@@ -72,7 +72,10 @@ def warn(message, category=UserWarning, module="skbackprop"):
         return
     frame = _user_frame()
     registry = frame.f_globals.setdefault("__warningregistry__", {})
+    # no module_globals, as warnings.warn: with them the C warn_explicit asks
+    # the frame's loader for its source, and the loader of __main__ under
+    # ``python -c``, ``python -`` and the interactive prompt raises ImportError
     warnings.warn_explicit(
         message, category, frame.f_code.co_filename, frame.f_lineno,
-        module=module, registry=registry, module_globals=frame.f_globals,
+        module=module, registry=registry,
     )

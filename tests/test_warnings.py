@@ -120,3 +120,28 @@ def test_a_script_shows_its_own_line(tmp_path):
                           text=True, cwd=tmp_path, check=True)
     assert f"{script}:5: ConvergenceWarning" in proc.stderr
     assert "BackpropMLPClassifier(max_iter=2" in proc.stderr  # the source line
+
+
+_FIT = ("from sklearn.datasets import load_iris\n"
+        "from skbackprop import BackpropMLPClassifier\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "BackpropMLPClassifier(max_iter=2, random_state=0).fit(X, y)\n"
+        "print('fitted')\n")
+
+
+@pytest.mark.parametrize("how", ["-c", "stdin", "interactive"])
+def test_code_without_a_file_gets_the_warning_not_an_error(tmp_path, how):
+    """``python -c``, a script piped to ``python -`` and the interactive
+    prompt: ``__main__``'s loader there cannot give its source, and the
+    warning used to end the fit with that loader's ImportError."""
+    args = {"-c": ["-c", _FIT], "stdin": ["-"], "interactive": ["-i"]}[how]
+    proc = subprocess.run([sys.executable, *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120,
+                          input=None if how == "-c" else _FIT)
+    assert proc.returncode == 0, proc.stderr
+    assert "Error" not in proc.stderr, proc.stderr
+    assert "ConvergenceWarning: Stochastic Optimizer" in proc.stderr
+    assert "fitted" in proc.stdout
+    if how != "interactive":  # the prompt numbers no lines of a file
+        name = {"-c": "<string>", "stdin": "<stdin>"}[how]
+        assert f"{name}:4: ConvergenceWarning" in proc.stderr
