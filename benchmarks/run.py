@@ -341,7 +341,8 @@ def print_environment(use_torch):
         f"skbackprop {getattr(skbackprop, '__version__', '?')}, torch "
         + (torch.__version__ if use_torch else "not used")
     )
-    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
     if _kernels.numba_available():
         import numba
 
@@ -361,6 +362,11 @@ def print_environment(use_torch):
             f"architecture={info.get('architecture', '-')} "
             f"({info.get('prefix')})"
         )
+    import real_world  # benchmarks/, beside this script
+
+    note = real_world.blas_kernel_note()
+    if note:
+        print(note)
 
 
 # -------------------------------------------------------------------- main

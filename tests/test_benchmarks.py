@@ -93,3 +93,34 @@ def test_real_world_benchmark_reports_each_workload(capsys):
         ours, theirs, speed = [c.strip() for c in row.strip("|").split("|")][1:]
         assert ours.endswith(" ms") and theirs.endswith(" ms")
         assert float(speed.rstrip("x")) > 0
+
+
+@pytest.mark.parametrize("flags, architecture, noted", [
+    ("fpu avx2 avx512f avx512dq", "Haswell", True),
+    ("fpu avx2 avx512f avx512dq", "SkylakeX", False),
+    ("fpu avx2", "Haswell", False),
+])
+def test_the_benchmarks_say_when_openblas_runs_older_kernels(
+        monkeypatch, tmp_path, flags, architecture, noted):
+    """On a CPU with AVX-512 whose OpenBLAS runs older kernels (here
+    because ``OPENBLAS_CORETYPE`` says so) the environment lines say so,
+    since the products then take about 1.6x as long."""
+    pytest.importorskip("threadpoolctl")
+    import real_world
+    import threadpoolctl
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(real_world, "Path", lambda _: cpuinfo)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", architecture)
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: [
+        {"internal_api": "openblas", "architecture": architecture},
+        {"internal_api": "openmp", "architecture": None},
+    ])
+    note = real_world.blas_kernel_note()
+    if noted:
+        assert note.startswith(f"note: this CPU has AVX-512 but OpenBLAS runs "
+                               f"its {architecture} kernels (OPENBLAS_CORETYPE="
+                               f"{architecture} is set)")
+    else:
+        assert note is None
