@@ -404,6 +404,24 @@ def _no_dropout(dropout):
         return False
 
 
+def _class_sample_weight(class_weight, y, sample_weight):
+    """Each sample's class weight (float64).  'balanced' with sample weights
+    counts each class by its total weight, one output column at a time, so
+    that integer weights equal repeated rows; a class of weight zero gets
+    weight zero (its samples have none to scale)."""
+    if class_weight != "balanced" or sample_weight is None:
+        return compute_sample_weight(class_weight, y).astype(np.float64)
+    columns = np.asarray(y).reshape(len(y), -1).T
+    weights = np.ones(len(y))
+    for column in columns:
+        classes, codes = np.unique(column, return_inverse=True)
+        totals = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_class = np.where(
+                totals > 0, totals.sum() / (len(classes) * totals), 0.0)
+        weights *= per_class[codes]
+    return weights
+
 class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron classifier trained by backpropagation.
@@ -419,8 +437,11 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         + """
     class_weight : dict, 'balanced' or None, default=None
         Weights associated with classes, ``{class_label: weight}``;
-        'balanced' uses ``n_samples / (n_classes * np.bincount(y))``.  Class
-        weights multiply ``sample_weight``.  'balanced' is not available in
+        'balanced' uses ``n_samples / (n_classes * np.bincount(y))``, with
+        the samples counted by their ``sample_weight`` when it is given (as
+        :func:`sklearn.utils.class_weight.compute_class_weight` does), so
+        integer weights still equal repeated rows.  Class weights multiply
+        ``sample_weight``.  'balanced' is not available in
         ``partial_fit`` (compute the weights from all the data and pass a
         dict).  An extension over scikit-learn.
 """
@@ -577,7 +598,12 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
                 "compute_class_weight('balanced', classes=classes, y=y_all)."
             )
         check_class_weight(self.class_weight)
-        cw = compute_sample_weight(self.class_weight, y).astype(np.float64)
+        if isinstance(self.class_weight, dict) and np.ndim(y) == 2:
+            raise ValueError(
+                "class_weight must be 'balanced' or None for a multilabel y: "
+                "a dict of class weights does not say which output it weights."
+            )
+        cw = _class_sample_weight(self.class_weight, y, sw)
         with np.errstate(over="ignore"):  # an overflow is refused later
             sw = cw if sw is None else sw * cw
         if not sw.any():

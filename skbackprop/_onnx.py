@@ -50,16 +50,65 @@ def _unary(op_name, **attributes):
     return build
 
 
+# onnxruntime implements LeakyRelu, Elu, Softplus and Erf in float32 only:
+# in float64 the first three are written with operators it has for doubles
+def _float64_in_basic_ops(float32_build, float64_build):
+    def build(ops, x, dtype, opv):
+        if dtype == np.float64:
+            return float64_build(ops, x, dtype, opv)
+        return float32_build(ops, x, dtype, opv)
+
+    return build
+
+
+def _where_negative(ops, x, negative, dtype, opv):
+    """``negative`` where ``x < 0``, ``x`` elsewhere."""
+    below = ops.OnnxLess(x, np.array([0.0], dtype=dtype), op_version=opv)
+    return ops.OnnxWhere(below, negative, x, op_version=opv)
+
+
+def _leaky_relu64(ops, x, dtype, opv):
+    slope = np.array([0.01], dtype=dtype)
+    return _where_negative(ops, x, ops.OnnxMul(x, slope, op_version=opv), dtype,
+                           opv)
+
+
+def _elu64(ops, x, dtype, opv):
+    exp = ops.OnnxExp(x, op_version=opv)
+    expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
+    return _where_negative(ops, x, expm1, dtype, opv)
+
+
+def _softplus64(ops, x, dtype, opv):
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which never overflows
+    tail = ops.OnnxExp(ops.OnnxNeg(ops.OnnxAbs(x, op_version=opv),
+                                   op_version=opv), op_version=opv)
+    log = ops.OnnxLog(ops.OnnxAdd(tail, np.array([1.0], dtype=dtype),
+                                  op_version=opv), op_version=opv)
+    return ops.OnnxAdd(ops.OnnxRelu(x, op_version=opv), log, op_version=opv)
+
+
+def _gelu_any(ops, x, dtype, opv):
+    if dtype == np.float64:
+        raise NotImplementedError(
+            "gelu is exported with ONNX's Erf, which onnxruntime implements "
+            "in float32 only: pass a float32 X_sample "
+            "(X_sample.astype(np.float32)) to export this model."
+        )
+    return _gelu(ops, x, dtype, opv)
+
+
 # ONNX expression of every activation of the engine's registry
 _ACTIVATIONS = {
     "identity": lambda ops, x, dtype, opv: x,
     "logistic": _unary("OnnxSigmoid"),
     "tanh": _unary("OnnxTanh"),
     "relu": _unary("OnnxRelu"),
-    "leaky_relu": _unary("OnnxLeakyRelu", alpha=0.01),
-    "elu": _unary("OnnxElu", alpha=1.0),
-    "softplus": _unary("OnnxSoftplus"),
-    "gelu": _gelu,
+    "leaky_relu": _float64_in_basic_ops(_unary("OnnxLeakyRelu", alpha=0.01),
+                                        _leaky_relu64),
+    "elu": _float64_in_basic_ops(_unary("OnnxElu", alpha=1.0), _elu64),
+    "softplus": _float64_in_basic_ops(_unary("OnnxSoftplus"), _softplus64),
+    "gelu": _gelu_any,
     "softmax": _unary("OnnxSoftmax", axis=1),
     "exp": _unary("OnnxExp"),
 }
@@ -165,6 +214,21 @@ def _convert_regressor(scope, operator, container):
     ).add_to(scope, container)
 
 
+def _regressor_output_shapes(operator):
+    """``[N, n_features] -> [N, n_outputs_]``: skl2onnx's linear-regressor
+    calculator (which checks the input) reads ``coef_``, which these models
+    do not have, and would declare one output."""
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_regressor_output_shapes,
+    )
+
+    calculate_linear_regressor_output_shapes(operator)
+    output = operator.outputs[0]
+    output.type = type(output.type)(
+        [operator.inputs[0].get_first_dimension(), operator.raw_operator.n_outputs_]
+    )
+
+
 def register_onnx_converters():
     """Register skbackprop's estimators with skl2onnx.
 
@@ -176,7 +240,6 @@ def register_onnx_converters():
     skl2onnx, _ = _skl2onnx()
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
-        calculate_linear_regressor_output_shapes,
     )
 
     skl2onnx.update_registered_converter(
@@ -189,7 +252,7 @@ def register_onnx_converters():
     skl2onnx.update_registered_converter(
         BackpropMLPRegressor,
         "SkbackpropBackpropMLPRegressor",
-        calculate_linear_regressor_output_shapes,
+        _regressor_output_shapes,
         _convert_regressor,
     )
 
@@ -204,9 +267,11 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     model : BackpropMLPClassifier, BackpropMLPRegressor or Pipeline
         A fitted model; in a Pipeline, every other step must be convertible
         by skl2onnx (e.g. StandardScaler).
-    X_sample : ndarray of shape (n_samples, n_features)
+    X_sample : ndarray or DataFrame of shape (n_samples, n_features)
         A few input rows; their dtype (float32 or float64) and number of
-        columns define the ONNX input ``X``.
+        columns define the ONNX input ``X``.  For a Pipeline, a DataFrame
+        gives one input per column, named after it, as skl2onnx does (what
+        a ColumnTransformer that selects columns by name needs).
     target_opset : int, default=None
         ONNX opset; skl2onnx's default when None.
     options : dict, default=None
@@ -230,7 +295,8 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
         For a sparse sample, one that is not 2-D, or one with another number
         of features than the model's.
     NotImplementedError
-        For multilabel classifiers.
+        For multilabel classifiers, and for a float64 sample with the
+        ``gelu`` activation (onnxruntime has no float64 ``Erf``).
 
     Notes
     -----
@@ -257,23 +323,32 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     skl2onnx, _ = _skl2onnx()
     X_sample = _check_export(model, X_sample)
     register_onnx_converters()
-    if X_sample.dtype != np.float64:
-        X_sample = X_sample.astype(np.float32)
+    if _is_frame(X_sample):  # skl2onnx types each column
+        float64 = any(dtype == np.float64 for dtype in X_sample.dtypes)
+    else:
+        if X_sample.dtype != np.float64:
+            X_sample = X_sample.astype(np.float32)
+        float64 = X_sample.dtype == np.float64
     if options and all(isinstance(key, str) for key in options):
         # plain options apply to the classifier, also inside a Pipeline
         options = {BackpropMLPClassifier: options}
     onx = skl2onnx.to_onnx(
         model, X_sample, target_opset=target_opset, options=options
     )
-    if X_sample.dtype == np.float64:
+    if float64:
         _float_zipmap(onx)
     return onx
+
+
+def _is_frame(X):
+    return hasattr(X, "columns") and hasattr(X, "dtypes")
 
 
 def _check_export(model, X_sample):
     """A fitted model and a dense 2-D sample of its number of features
     (checked before converting, with scikit-learn's wording); returns the
-    sample as an array."""
+    sample as an array, or as given for a DataFrame and a Pipeline (whose
+    steps may select columns by name)."""
     from sklearn.utils.validation import check_array, check_is_fitted
 
     check_is_fitted(model)
@@ -283,16 +358,19 @@ def _check_export(model, X_sample):
             "and number of columns), got a sparse matrix; pass "
             "X_sample[:1].toarray()."
         )
-    X_sample = check_array(
+    array = check_array(
         X_sample, dtype=None, ensure_all_finite=False, ensure_min_samples=0
     )
     n_features = getattr(model, "n_features_in_", None)
-    if n_features is not None and X_sample.shape[1] != n_features:
+    if n_features is not None and array.shape[1] != n_features:
         raise ValueError(
-            f"X has {X_sample.shape[1]} features, but {type(model).__name__} "
+            f"X has {array.shape[1]} features, but {type(model).__name__} "
             f"is expecting {n_features} features as input."
         )
-    return X_sample
+    ours = (BackpropMLPClassifier, BackpropMLPRegressor)
+    if _is_frame(X_sample) and not isinstance(model, ours):
+        return X_sample
+    return array
 
 
 def _float_zipmap(onx):

@@ -96,8 +96,9 @@ def _check_weights(state):
 
 def _check_activations(cls, state):
     activation = state.get("activation")
-    names = list(activation) if isinstance(activation, (list, tuple)) else [
-        activation]
+    one_per_layer = isinstance(activation, (list, tuple)) or (
+        isinstance(activation, np.ndarray) and activation.ndim == 1)
+    names = list(activation) if one_per_layer else [activation]
     for a in names:
         if not isinstance(a, str) or a not in ACTIVATIONS:
             raise ValueError(

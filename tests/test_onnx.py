@@ -162,6 +162,68 @@ def test_pipeline_through_skl2onnx_directly():
     np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)
 
 
+@pytest.mark.parametrize("activation",
+                         ["leaky_relu", "elu", "softplus", ["elu", "leaky_relu"]])
+def test_float64_graphs_of_the_extra_activations_run(activation):
+    """onnxruntime has float32 kernels only for LeakyRelu, Elu and Softplus:
+    float64 graphs write them with operators it has for doubles, and match
+    predict_proba to float64 rounding (inputs of both signs)."""
+    X64 = X32.astype(np.float64) * 3 - 1
+    hidden = (7,) if isinstance(activation, str) else (7, 5)
+    clf = _fit(BackpropMLPClassifier(hidden, activation=activation, solver="lbfgs",
+                                     max_iter=60, random_state=0), X64, Y_IRIS)
+    label, proba = _run(to_onnx(clf, X64[:1], options={"zipmap": False}), X64)
+    assert proba.dtype == np.float64
+    np.testing.assert_array_equal(label, clf.predict(X64))
+    np.testing.assert_allclose(proba, clf.predict_proba(X64), rtol=1e-9, atol=1e-12)
+
+
+def test_float64_gelu_is_refused_clearly():
+    clf = _fit(BackpropMLPClassifier((5,), activation="gelu", solver="lbfgs",
+                                     max_iter=20, random_state=0), X32, Y_IRIS)
+    with pytest.raises(NotImplementedError, match="pass a float32 X_sample"):
+        to_onnx(clf, X32[:1].astype(np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_multi_output_regressor_declares_its_outputs(dtype):
+    onnx = pytest.importorskip("onnx")
+    X, y = make_regression(n_samples=60, n_features=4, n_targets=3, random_state=0)
+    X = X.astype(dtype)
+    reg = _fit(BackpropMLPRegressor(hidden_layer_sizes=(6,), solver="lbfgs",
+                                    max_iter=30, random_state=0), X, y / 100)
+    onx = to_onnx(reg, X[:1])
+    dims = onx.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in dims][1:] == [3]
+    onnx.checker.check_model(onx, full_check=True)
+    (out,) = _run(onx, X)
+    np.testing.assert_allclose(out, reg.predict(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_dataframe_sample_keeps_a_pipelines_column_names(dtype):
+    """A ColumnTransformer that selects columns by name needs one ONNX input
+    per column, which skl2onnx makes from a DataFrame sample."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+
+    X = pd.DataFrame(X_IRIS.astype(dtype), columns=["a", "b", "c", "d"])
+    pipe = _fit(make_pipeline(
+        ColumnTransformer([("s", StandardScaler(), ["a", "b"])],
+                          remainder="passthrough"),
+        BackpropMLPClassifier(solver="lbfgs", max_iter=50, random_state=0),
+    ), X, Y_IRIS)
+    onx = to_onnx(pipe, X[:1], options={"zipmap": False})
+    sess = rt.InferenceSession(onx.SerializeToString(),
+                               providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["a", "b", "c", "d"]
+    label, proba = sess.run(None, {c: X[[c]].to_numpy() for c in X.columns})
+    np.testing.assert_array_equal(label, pipe.predict(X))
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        to_onnx(pipe, X.iloc[:1, :3])
+
+
 def test_multilabel_is_refused_clearly():
     Y = np.c_[Y_IRIS == 0, Y_IRIS == 1].astype(int)
     clf = _fit(BackpropMLPClassifier(solver="lbfgs", random_state=0), X32, Y)

@@ -402,6 +402,44 @@ def test_class_weight_equals_the_matching_sample_weight(solver):
     assert_allclose(by_dict.coefs_[0], by_product.coefs_[0], rtol=1e-10)
 
 
+def test_balanced_class_weight_counts_weighted_samples():
+    """'balanced' counts each class by its total sample weight (as
+    compute_class_weight(..., sample_weight=) does), so integer weights
+    still equal repeated rows; unit weights give the unweighted rule bit for
+    bit, and a class of weight zero gets weight zero."""
+    from skbackprop._mlp import _class_sample_weight
+
+    X, y = _imbalanced()
+    sw = np.where(y == 1, 3, 1)
+    params = dict(BASE, solver="lbfgs", class_weight="balanced")
+    weighted = _quiet_fit(BackpropMLPClassifier(**params), X, y, sample_weight=sw)
+    repeated = _quiet_fit(BackpropMLPClassifier(**params),
+                          np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X),
+                    rtol=1e-6, atol=1e-9)
+    ones = np.ones(len(y))
+    assert_array_equal(_class_sample_weight("balanced", y, ones),
+                       compute_sample_weight("balanced", y))
+    Y2 = np.c_[y, 1 - y, y]
+    assert_array_equal(_class_sample_weight("balanced", Y2, ones),
+                       compute_sample_weight("balanced", Y2))
+    # by hand: class 1 weighs 3 per row
+    n0, n1 = np.sum(y == 0), 3 * np.sum(y == 1)
+    expected = np.where(y == 1, (n0 + n1) / (2 * n1), (n0 + n1) / (2 * n0))
+    assert_allclose(_class_sample_weight("balanced", y, sw.astype(float)), expected,
+                    rtol=1e-15)
+    zero = np.where(y == 1, 0.0, 1.0)
+    assert_array_equal(_class_sample_weight("balanced", y, zero)[y == 1], 0.0)
+
+
+def test_a_dict_class_weight_on_multilabel_y_is_refused_clearly():
+    X, y = _imbalanced()
+    Y2 = np.c_[y, 1 - y]
+    with pytest.raises(ValueError, match="class_weight must be 'balanced' or None "
+                                         "for a multilabel y"):
+        BackpropMLPClassifier(class_weight={0: 1, 1: 2}).fit(X, Y2)
+
+
 def test_class_weight_balanced_raises_minority_recall():
     X, y = _imbalanced()
     X_train, X_test, y_train, y_test = train_test_split(

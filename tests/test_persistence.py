@@ -106,3 +106,20 @@ def test_skops_refuses_untrusted_load(tmp_path):
     skops_io.dump(_fitted(BackpropMLPClassifier, "adam"), path)
     with pytest.raises(Exception, match="[Uu]ntrusted"):
         skops_io.load(path)
+
+
+@pytest.mark.parametrize("activation", [
+    np.array(["relu", "tanh"]), ("relu", "tanh"), ["relu", "tanh"],
+])
+def test_one_activation_per_layer_in_any_sequence_round_trips(activation):
+    """``activation`` accepts any array-like of names; a model fitted with a
+    numpy array of them used to pickle but refuse to load."""
+    est = BackpropMLPClassifier((5, 4), activation=activation, max_iter=20,
+                                random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Y)
+    for restored in (pickle.loads(pickle.dumps(est)), _joblib_roundtrip(est)):
+        np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
+        assert list(restored.activation) == ["relu", "tanh"]
+
