@@ -32,6 +32,10 @@ VARIANTS = [
         hidden_layer_sizes=(20, 10), activation=("tanh", "relu"), solver="lbfgs",
         random_state=0,
     ),
+    # 'balanced' counts classes by sample weight: weights equal repeated rows
+    # (partial_fit refuses 'balanced', so an adam variant would fail checks
+    # that call it)
+    BackpropMLPClassifier(solver="lbfgs", class_weight="balanced", random_state=0),
 ]
 
 # the checks fit on tiny problems with default max_iter; a ConvergenceWarning
