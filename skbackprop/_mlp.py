@@ -422,6 +422,7 @@ def _class_sample_weight(class_weight, y, sample_weight):
         weights *= per_class[codes]
     return weights
 
+
 class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron classifier trained by backpropagation.
