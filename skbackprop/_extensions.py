@@ -8,6 +8,7 @@ exactly as without them.  The engine receives plain values: activation
 names, dropout rates and the masks' seed.
 """
 
+import inspect
 import warnings
 from numbers import Real
 
@@ -16,6 +17,7 @@ from sklearn.metrics import check_scoring
 from sklearn.utils._param_validation import InvalidParameterError
 
 from ._engine import ACTIVATIONS
+from ._predict import _all_finite as all_finite
 
 __all__ = [
     "check_extension_params",
@@ -129,11 +131,29 @@ def scorer_validation_score(est, X, y, sample_weight):
             "ignore", message="X does not have valid feature names"
         )
         try:
-            if sample_weight is None:
-                return float(scorer(est, X, y))
-            return float(scorer(est, X, y, sample_weight=sample_weight))
+            if sample_weight is None or not _takes_sample_weight(scorer):
+                score = scorer(est, X, y)
+            else:
+                score = scorer(est, X, y, sample_weight=sample_weight)
         except ValueError:
-            output = est._forward_pass_fast(X, check_input=False)
-            if not np.isfinite(output).all():
+            if not all_finite(est._forward_pass_fast(X, check_input=False)):
                 return np.nan  # as the default score of a diverging model
             raise
+    try:
+        return float(score)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"scoring={est.scoring!r} returned {score!r}: a scorer must return "
+            "a number (greater is better)."
+        ) from None
+
+
+def _takes_sample_weight(scorer):
+    """Whether ``scorer`` accepts ``sample_weight`` (scikit-learn's scorers
+    do; a plain ``scorer(estimator, X, y)`` is called without it)."""
+    try:
+        parameters = inspect.signature(scorer).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: try without
+        return False
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD
+               for p in parameters)

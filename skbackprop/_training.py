@@ -532,7 +532,9 @@ class _EpochRun:
             flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2,
             self.per_batch,
         )
-        loss = weighted / self.total_weight
+        # alpha_scaling="batch" averages the batches' losses over rows, as
+        # scikit-learn does; else the epoch's loss is its weighted mean
+        loss = weighted / (X.shape[0] if self.per_batch else self.total_weight)
         if not (np.isfinite(loss) and self.trainer.all_finite(flat)
                 and self.finite_loss()):
             self.tasks.end(empty=True)
@@ -570,11 +572,14 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
     fun = trainer.objective(flat, X, Y, sw, l2)
     est.loss_curve_ = []
     stop_requested = False
+    x0 = trainer.to_host(flat)
+    completed = [x0]  # the parameters of the last completed iteration
 
     def callback(intermediate_result):
         nonlocal stop_requested
         # the fitted attributes follow the iterations, so that a callback
         # sees (and may checkpoint) the model of this iteration
+        completed[0] = np.array(intermediate_result.x, dtype=np.float64)
         trainer.from_host(flat, intermediate_result.x)
         est.loss_ = float(intermediate_result.fun)
         est.loss_curve_.append(est.loss_)
@@ -589,12 +594,15 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
         if stop_requested:
             raise StopIteration  # scipy >= 1.11 stops and returns x
 
-    x0 = trainer.to_host(flat)
     tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, trainer.copy(flat)))
-    res = minimize_lbfgs(
-        fun, x0, max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol,
-        callback=callback,
-    )
+    try:
+        res = minimize_lbfgs(
+            fun, x0, max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol,
+            callback=callback,
+        )
+    except KeyboardInterrupt:
+        _lbfgs_interrupted(est, trainer, flat, fun, completed[0], tasks)
+        return
     tasks.end(empty=True)  # the iteration opened last never ran
     if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
         trainer.from_host(flat, x0)
@@ -607,6 +615,23 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
     _lbfgs_attributes(est, res, stop_requested)
     if res.status == 0 and not stop_requested:
         _warn_if_worse_than_mean(est, network, Y, sw)
+
+
+def _lbfgs_interrupted(est, trainer, flat, fun, x, tasks):
+    """Ctrl-C during L-BFGS: keep the last completed iteration's weights
+    (the line search may have left others in ``flat``), as the stochastic
+    solvers keep the last completed epoch's."""
+    trainer.from_host(flat, x)
+    tasks.end(empty=True)
+    est.n_iter_ = len(est.loss_curve_)
+    if not est.loss_curve_:  # interrupted before the first iteration ended
+        est.loss_ = float(fun(x)[0])
+        est.best_loss_ = est.loss_
+    warn(
+        "Training interrupted by user; the weights of the last completed "
+        "iteration are kept.",
+        module=__name__,
+    )
 
 
 def _lbfgs_attributes(est, res, stop_requested):

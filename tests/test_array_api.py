@@ -169,6 +169,22 @@ def test_per_layer_activations_and_scoring_on_a_device_stand_in(Est, scoring, ta
     assert_allclose(est.validation_scores_, ref.validation_scores_, rtol=1e-10)
 
 
+def test_a_scorer_error_on_a_device_is_the_scorers():
+    """A scorer's ValueError (here: a log error of negative targets) is
+    raised as is on a device too, not hidden by a host conversion of the
+    network's output."""
+    xp, device, _ = _namespace(("array_api_strict", "device1", "float64"))
+    y = X_NP[:, 1] - 10  # negative: no mean squared log error
+    params = dict(hidden_layer_sizes=(4,), early_stopping=True, max_iter=3,
+                  scoring="neg_mean_squared_log_error", random_state=0)
+    with pytest.raises(ValueError, match="Mean Squared Logarithmic Error"):
+        BackpropMLPRegressor(**params).fit(X_NP, y)
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="Mean Squared Logarithmic Error"):
+            BackpropMLPRegressor(**params).fit(_to(xp, device, X_NP),
+                                               _to(xp, device, y))
+
+
 def test_every_registered_activation_has_an_array_api_version():
     from skbackprop._engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
     from skbackprop._engine.xp import XP_ACTIVATIONS

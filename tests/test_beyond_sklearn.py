@@ -507,6 +507,28 @@ def test_scoring_is_what_validation_scores_record():
     assert default.validation_scores_ != named.validation_scores_
 
 
+def test_a_scorer_without_sample_weight_is_called_without_it():
+    """The documented ``scorer(estimator, X, y)`` works when fit has sample
+    weights (it gets none); a scorer that returns no number is refused by
+    name instead of a TypeError from float()."""
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, len(Y))
+    calls = []
+
+    def plain(estimator, X_, y_):
+        calls.append(len(y_))
+        return float(np.mean(estimator.predict(X_) == y_))
+
+    common = dict(hidden_layer_sizes=(10,), early_stopping=True, max_iter=4,
+                  n_iter_no_change=100, random_state=0)
+    est = _fit(BackpropMLPClassifier(scoring=plain, **common), X, Y, sample_weight=sw)
+    unweighted = _fit(BackpropMLPClassifier(**common), X, Y)
+    assert calls == [30] * 4
+    assert est.validation_scores_ == unweighted.validation_scores_
+    with pytest.raises(ValueError, match=r"returned None: a scorer must return "
+                                         r"a number"):
+        _fit(BackpropMLPClassifier(scoring=lambda e, X_, y_: None, **common), X, Y)
+
+
 def test_scoring_drives_the_stop_for_a_regressor():
     est = _fit(BackpropMLPRegressor(hidden_layer_sizes=(10,), early_stopping=True,
                                     scoring="neg_mean_absolute_error", max_iter=300,

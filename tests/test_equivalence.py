@@ -129,10 +129,10 @@ def test_whole_training_run_matches_sklearn_from_the_same_seed(solver):
 def test_alpha_scaling_batch_reproduces_sklearn_with_mini_batches(solver, weighted):
     """alpha_scaling='batch' divides alpha by each batch's weight, as sklearn
     does: the whole run equals sklearn's (load_digits, batch 200, alpha
-    1e-4); the default divides by the data's weight and does not.  (With
-    sample weights sklearn's reported epoch loss averages the batches by
-    their size, not their weight -- not the objective it minimises -- so
-    there the weights are compared, not the loss curve.)"""
+    1e-4); the default divides by the data's weight and does not.  With
+    sample weights the epoch loss is also sklearn's: the batches' losses
+    averaged over rows (not over weight), so tol and n_iter_no_change stop
+    at the same epoch."""
     X, y = load_digits(return_X_y=True)
     X = X / 16
     sw = np.random.RandomState(1).uniform(0.5, 2.0, len(y)) if weighted else None
@@ -141,14 +141,27 @@ def test_alpha_scaling_batch_reproduces_sklearn_with_mini_batches(solver, weight
     theirs = _fit_quietly(MLPClassifier(**params), X, y, sample_weight=sw)
     ours = _fit_quietly(BackpropMLPClassifier(alpha_scaling="batch", **params),
                         X, y, sample_weight=sw)
-    if not weighted:
-        assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
     for mine, ref in zip(
         ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
     ):
         assert_allclose(mine, ref, rtol=0, atol=1e-10)
     default = _fit_quietly(BackpropMLPClassifier(**params), X, y, sample_weight=sw)
     assert np.abs(default.coefs_[0] - theirs.coefs_[0]).max() > 1e-8
+
+
+@needs_sklearn_1_7
+def test_alpha_scaling_batch_stops_where_sklearn_stops_with_sample_weight():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    sw = np.random.RandomState(0).rand(len(y))
+    params = dict(hidden_layer_sizes=(20,), random_state=0, max_iter=300,
+                  tol=1e-3, n_iter_no_change=2)
+    theirs = _fit_quietly(MLPClassifier(**params), X, y, sample_weight=sw)
+    ours = _fit_quietly(BackpropMLPClassifier(alpha_scaling="batch", **params),
+                        X, y, sample_weight=sw)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
 
 
 def test_alpha_scaling_agrees_for_lbfgs_and_full_batches():

@@ -723,23 +723,45 @@ def test_numerical_stability_extreme_logits():
             assert np.isfinite(rate).all()  # clipped below overflow
 
 
-def test_keyboard_interrupt_in_lbfgs_propagates_and_restores(monkeypatch):
-    """L-BFGS has no epochs to fall back on: the interrupt propagates (as in
-    sklearn) and the estimator is left exactly as before the call."""
+def test_keyboard_interrupt_in_lbfgs_keeps_last_completed_iteration(monkeypatch):
+    """As the stochastic solvers keep the last completed epoch, L-BFGS keeps
+    the last completed iteration's weights (not the line search's last
+    trial), with the same warning; interrupted before any iteration ends, a
+    fresh model keeps its initial weights (n_iter_ == 0)."""
+    params = dict(hidden_layer_sizes=(4,), random_state=0, solver="lbfgs")
     with quiet():
-        est = BackpropMLPRegressor(hidden_layer_sizes=(4,), max_iter=5,
-                                   random_state=0, solver="lbfgs").fit(X, Y_REG)
-    before = pickle.dumps(est)
-    _InterruptAt(monkeypatch, 3, KeyboardInterrupt())
-    with pytest.raises(KeyboardInterrupt):
+        ref = BackpropMLPRegressor(max_iter=3, **params).fit(X, Y_REG)
+    evaluations = 0
+
+    def count(net, *args, **kwargs):
+        nonlocal evaluations
+        evaluations += 1
+        return original(net, *args, **kwargs)
+
+    original = Network.data_loss_grad
+    monkeypatch.setattr(Network, "data_loss_grad", count)
+    with quiet():
+        BackpropMLPRegressor(max_iter=4, **params).fit(X, Y_REG)
+    monkeypatch.undo()
+    # interrupt the fourth iteration's line search
+    _InterruptAt(monkeypatch, evaluations, KeyboardInterrupt())
+    est = BackpropMLPRegressor(max_iter=50, **params)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
         est.fit(X, Y_REG)
     monkeypatch.undo()
-    assert pickle.dumps(est) == before
+    assert est.n_iter_ == 3 and est.loss_curve_ == ref.loss_curve_
+    for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
+        assert_array_equal(a, b)
+    assert est.loss_ == ref.loss_
 
-    fresh = BackpropMLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs")
-    _InterruptAt(monkeypatch, 2, KeyboardInterrupt())
-    with pytest.raises(KeyboardInterrupt):
+    _InterruptAt(monkeypatch, 2, KeyboardInterrupt())  # in the first iteration
+    fresh = BackpropMLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs",
+                                 random_state=0)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
         fresh.fit(X, Y_REG)
     monkeypatch.undo()
-    with pytest.raises(NotFittedError):
-        fresh.predict(X)
+    with quiet():
+        untrained = BackpropMLPRegressor(max_iter=1, **params).fit(X, Y_REG)
+    assert fresh.n_iter_ == 0 and fresh.loss_curve_ == []
+    assert np.isfinite(fresh.loss_) and fresh.loss_ > untrained.loss_
+    assert np.isfinite(fresh.predict(X)).all()

@@ -267,8 +267,8 @@ def _sgd(params, grad, velocity, n_coef, l2, hyper):
 def tiny_epoch(X, Y, sw, weighted, order, batch_size, params, grad, layout,
                codes, acts, deltas, zs, consts, n_coef, l2, per_batch, adam,
                state1, state2, hyper, poison):
-    """One epoch; returns ``sum_b loss_b * w_b`` as
-    :meth:`.trainer.Trainer.epoch` does.
+    """One epoch; returns ``sum_b loss_b * w_b`` (with ``per_batch``,
+    ``sum_b loss_b * n_b``) as :meth:`.trainer.Trainer.epoch` does.
 
     ``layout`` stacks ``units``, ``w_off``, ``b_off`` and ``a_off`` (rows of
     length L + 1); ``consts``: loss code, eps, tiny, exp cap.  With
@@ -304,5 +304,5 @@ def tiny_epoch(X, Y, sw, weighted, order, batch_size, params, grad, layout,
             _adam(params, grad, state1, state2, n_coef, l2_b, hyper)
         else:
             _sgd(params, grad, state1, n_coef, l2_b, hyper)
-        total += loss * weight
+        total += loss * (rows.size if per_batch else weight)
     return total

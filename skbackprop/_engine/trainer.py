@@ -151,9 +151,11 @@ class Trainer:
         -------
         float
             ``sum_b loss_b * w_b`` over the batches, ``w_b`` a batch's
-            total sample weight (its size without weights); batches of
-            weight zero are skipped (see :meth:`step`).  The epoch counter
-            of the dropout masks then advances by one.
+            total sample weight (its size without weights); with
+            ``per_batch``, ``sum_b loss_b * n_b``, ``n_b`` its number of
+            rows (scikit-learn's epoch loss is that over the number of
+            rows).  Batches of weight zero are skipped (see :meth:`step`).
+            The epoch counter of the dropout masks then advances by one.
         """
         n = X.shape[0]
         if order is not None:
@@ -171,7 +173,7 @@ class Trainer:
             keys_b = self._batch_keys(keys, order, start, stop)
             loss = self.step(params, X_b, Y_b, sw_b,
                              l2 / weight if per_batch else l2, keys_b)
-            total += loss * weight
+            total += loss * (stop - start if per_batch else weight)
         self.epoch_index += 1
         return total
 
