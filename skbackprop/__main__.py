@@ -11,6 +11,7 @@ each stops on its own (no ``ConvergenceWarning``) after fewer epochs.
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -168,5 +169,15 @@ def main(argv=None):
     return 0
 
 
+def _run():
+    """``main()``, quiet when its reader goes away (``... | head``): the
+    rest of the output goes nowhere, as Python's documentation advises."""
+    try:
+        return main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())

@@ -637,8 +637,8 @@ def _lbfgs_interrupted(est, trainer, flat, fun, x, tasks):
 def _lbfgs_attributes(est, res, stop_requested):
     est.n_iter_ = min(int(res.nit), est.max_iter)
     est.loss_ = float(res.fun)
-    if est.loss_curve_:
-        est.best_loss_ = min(est.loss_curve_)
+    # no iteration ended (tol met at the start): the start is the best
+    est.best_loss_ = min(est.loss_curve_) if est.loss_curve_ else est.loss_
     if res.status != 0 and not stop_requested:
         message = res.message
         if isinstance(message, bytes):  # pragma: no cover - old scipy
@@ -665,12 +665,18 @@ def _warn_if_worse_than_mean(est, network, Y, sw):
     mean = np.average(Y, axis=0, weights=sw)
     baseline = 0.5 * float(np.average(((Y - mean) ** 2).sum(axis=1), weights=sw))
     if baseline > 0 and est.loss_ > baseline * (1 + 1e-3):
+        if network.dtype == np.float32:
+            why = ("the objective was too imprecise to minimise in float32. "
+                   "Center and scale y (e.g. with TransformedTargetRegressor "
+                   "and StandardScaler) or pass X as float64.")
+        else:  # its convergence tests passed first: y's scale is far from 1
+            why = (f"its convergence tests (tol={est.tol:g}) passed first, as "
+                   "they do when y is on a scale far from 1. Center and scale y "
+                   "(e.g. with TransformedTargetRegressor and StandardScaler) "
+                   "or lower tol.")
         warn(
             f"lbfgs stopped at a loss of {est.loss_:.6g}, worse than the "
-            f"{baseline:.6g} of predicting the mean of y: the objective was "
-            f"too imprecise to minimise in {network.dtype.name}. Center and "
-            "scale y (e.g. with TransformedTargetRegressor and StandardScaler)"
-            " or pass X as float64.",
+            f"{baseline:.6g} of predicting the mean of y: {why}",
             ConvergenceWarning,
             module=__name__,
         )

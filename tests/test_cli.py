@@ -58,3 +58,20 @@ def test_quick_runs_the_chosen_demo_only(
     last_epoch = int(re.findall(r"epoch +(\d+)", out)[-1])
     assert last_epoch < full_epochs / 2
     assert not [w for w in recwarn if "skbackprop" in w.filename]
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
+    """``python -m skbackprop | head -1``: the demo stops quietly when its
+    reader closes the pipe (exit status 1, nothing on stderr)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skbackprop", "circles", "--quick"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    assert proc.stdout.readline().startswith(b"make_circles")
+    proc.stdout.close()  # as head does after its line
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert err == b"", err.decode()

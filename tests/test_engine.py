@@ -296,3 +296,18 @@ def test_float32_stays_float32(activation):
     assert all(a.dtype == np.float32 for a in buffers)
     out = net.predict(*net.unpack(flat), X)
     assert out.dtype == np.float32
+
+
+def test_gradcheck_takes_what_the_estimators_take():
+    """An int hidden_layer_sizes is one layer and a RandomState (or None)
+    seeds the weights, as for the estimators."""
+    from skbackprop import gradcheck
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 3)
+    Y = (rng.rand(20, 1) > 0.5).astype(float)
+    assert gradcheck(X, Y, 4) == gradcheck(X, Y, (4,))
+    seeded = gradcheck(X, Y, (4,), random_state=np.random.RandomState(1))
+    assert seeded == gradcheck(X, Y, (4,), random_state=1)
+    assert gradcheck(X, Y, (4,), random_state=None) < 1e-6
+

@@ -129,6 +129,28 @@ def test_lbfgs_worse_than_the_mean_warns():
     assert est.n_iter_ < est.max_iter
 
 
+def test_lbfgs_that_stops_before_its_first_iteration_has_a_best_loss():
+    est = BackpropMLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", tol=1e10,
+                               random_state=0)
+    fit_quietly(est, X, Y_REG)
+    assert est.n_iter_ == 0 and est.loss_curve_ == []
+    assert np.isfinite(est.loss_) and est.best_loss_ == est.loss_
+
+
+def test_lbfgs_worse_than_the_mean_in_float64_blames_the_scale_not_the_dtype():
+    """y at 1e-8: L-BFGS's convergence tests pass before it fits anything;
+    in float64 the warning says to scale y or lower tol (not to pass X as
+    float64, which it already is)."""
+    est = BackpropMLPRegressor(hidden_layer_sizes=(10,), solver="lbfgs",
+                               random_state=0)
+    y = (X @ np.array([1.0, -1.0, 0.5, 2.0]) + 3) * 1e-8
+    with pytest.warns(ConvergenceWarning, match="worse than the") as caught:
+        est.fit(X, y)
+    message = str(caught[-1].message)
+    assert "convergence tests (tol=0.0001) passed first" in message
+    assert "lower tol" in message and "float64" not in message
+
+
 @pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 def test_zero_weight_validation_split_warns_and_trains():
     sw = np.r_[np.zeros(30), np.ones(10)]

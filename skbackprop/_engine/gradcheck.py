@@ -1,5 +1,7 @@
 """Finite-difference check of the engine's analytic gradient."""
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy.sparse import issparse
 
@@ -76,7 +78,7 @@ def gradcheck(
         Targets in the loss's encoding: one-hot rows for ``"log_loss"``,
         0/1 columns for ``"binary_log_loss"``, real values for
         ``"squared_error"``, non-negative values for ``"poisson"``.
-    hidden_layer_sizes : tuple of int, default=(5,)
+    hidden_layer_sizes : int or tuple of int, default=(5,)
     activation : str or sequence of str, default="tanh"
         Any hidden activation of the registry (``identity``, ``logistic``,
         ``tanh``, ``relu``, ``leaky_relu``, ``elu``, ``gelu``, ``softplus``),
@@ -90,7 +92,7 @@ def gradcheck(
     params : ndarray of shape (n_params,), default=None
         Flat parameters (sklearn's ``_pack`` layout); Glorot-initialised from
         ``random_state`` when omitted.
-    random_state : int, default=0
+    random_state : int, RandomState instance or None, default=0
     eps : float, default=1e-3
         Finite-difference step (fourth-order stencil, see
         :func:`numerical_gradient`).
@@ -122,15 +124,12 @@ def gradcheck(
     """
     X, Y, sw = _check_data(X, Y, sample_weight, loss)
     _check_positive(eps=eps, atol=atol)
-    if not (np.isfinite(alpha) and alpha >= 0):
+    if not (_is_number(alpha) and np.isfinite(alpha) and alpha >= 0):
         raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
-    hidden = [int(h) for h in hidden_layer_sizes]
-    if any(h <= 0 for h in hidden):
-        raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
-    units = [X.shape[1], *hidden, Y.shape[1]]
+    units = [X.shape[1], *_hidden_sizes(hidden_layer_sizes), Y.shape[1]]
     net = Network(units, activation, loss, dtype=np.float64)
     if params is None:
-        params = net.init_params(np.random.RandomState(random_state))
+        params = net.init_params(_random_state(random_state))
     params = np.array(params, dtype=np.float64).ravel()  # our own copy
     if params.size != net.n_params:
         raise ValueError(
@@ -203,6 +202,7 @@ def _check_data(X, Y, sample_weight, loss):
         )
     if loss == "poisson" and (Y < 0).any():
         raise ValueError("Y has negative values, which the poisson loss refuses.")
+    _check_encoding(Y, loss)
     if sample_weight is None:
         return X, Y, None
     sw = _as_float_array(sample_weight, "sample_weight", (1,))
@@ -217,10 +217,65 @@ def _check_data(X, Y, sample_weight, loss):
     return X, Y, sw
 
 
+def _is_number(value):
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_positive(**values):
     for name, value in values.items():
-        if not (np.isfinite(value) and value > 0):
+        if not (_is_number(value) and np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value!r}.")
+
+
+def _hidden_sizes(hidden_layer_sizes):
+    """The hidden layer sizes as a list: an int is one layer, as for the
+    estimators; each size a positive integer (not a float, not a bool)."""
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral):
+        sizes = [sizes]
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h > 0
+        for h in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be a positive int or a sequence of "
+            f"positive ints, got {hidden_layer_sizes!r}."
+        )
+    return [int(h) for h in sizes]
+
+
+def _random_state(random_state):
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if random_state is None or (isinstance(random_state, Integral)
+                                and not isinstance(random_state, bool)):
+        return np.random.RandomState(random_state)
+    raise ValueError(
+        "random_state must be an int, a numpy RandomState or None, got "
+        f"{random_state!r}."
+    )
+
+
+def _check_encoding(Y, loss):
+    """The log losses' fused output delta ``a - y`` is their gradient only
+    for targets in their encoding: refuse others rather than report a
+    gradient error."""
+    if loss not in ("log_loss", "binary_log_loss"):
+        return
+    if ((Y < 0) | (Y > 1)).any():
+        raise ValueError(f"Y must hold values in [0, 1] for {loss!r}.")
+    if loss == "log_loss" and (
+        Y.shape[1] < 2 or not np.allclose(Y.sum(axis=1), 1.0)
+    ):
+        raise ValueError(
+            "Y must be one-hot (or probability) rows summing to 1, with a "
+            "column per class, for 'log_loss'; use 'binary_log_loss' for 0/1 "
+            "columns."
+        )
 
 
 def _fixed_masks(dropout_mask, net, n):
