@@ -28,9 +28,11 @@ SUPPORTED = check_same_namespace is not None
 other namespaces."""
 
 __all__ = [
+    "check_continuing_namespace",
     "check_fitted_namespace",
     "float_dtypes",
     "from_host",
+    "input_dtypes",
     "namespace_of",
     "to_host",
 ]
@@ -117,6 +119,36 @@ def check_fitted_namespace(estimator, X, method):
     if SUPPORTED:
         check_same_namespace(X, estimator, attribute="_first_coef", method=method)
     return namespace_of(estimator.coefs_[0]) if fitted_on_device else None
+
+
+def _first_coef(estimator):
+    """``coefs_[0]``, or None where ``coefs_`` (set by hand) holds none."""
+    coefs = estimator.coefs_
+    return coefs[0] if isinstance(coefs, (list, tuple)) and coefs else None
+
+
+def check_continuing_namespace(estimator, X, incremental):
+    """A fit that continues (``partial_fit``, a warm start) takes ``X`` in
+    the namespace and on the device of the model, as ``predict`` does: a fit
+    on other arrays would move the model there and drop the optimizer's
+    state (it lives in the old namespace)."""
+    if _first_coef(estimator) is not None:  # else the shape check refuses it
+        check_fitted_namespace(
+            estimator, X, "partial_fit" if incremental else "fit"
+        )
+
+
+def input_dtypes(estimator, ns, reset):
+    """``validate_data``'s dtype for X: float32 or float64 as given for a
+    new fit (``reset``); the model's dtype when training continues, as
+    scikit-learn's MLP keeps it (a float32 chunk leaves a float64 model
+    float64)."""
+    dtypes = float_dtypes(ns)
+    if reset:
+        return dtypes
+    fitted = getattr(_first_coef(estimator), "dtype", None)
+    # coefs_ set by hand (lists, ints) give no float dtype: X's decides
+    return [fitted] if fitted in dtypes else dtypes
 
 
 def host_state(state):

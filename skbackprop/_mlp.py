@@ -125,15 +125,16 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
     def _validate_input(self, X, y, sample_weight, incremental, reset):
         """``(X, Y, sample_weight)`` as the engine takes them: float X, the
         encoded targets ``Y`` (2-D), the combined sample and class weights
-        in X's dtype (None when all are one)."""
+        in X's dtype (None when all are one).  A continuing fit
+        (``reset=False``) casts X to the model's dtype."""
         if is_classifier(self):
             check_no_missing_labels(array_api.to_host(y))
         ns = array_api.namespace_of(X)
         X, y, sample_weight = array_api.detached(ns, X, y, sample_weight)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-            y_numeric=not is_classifier(self), dtype=array_api.float_dtypes(ns),
-            reset=reset,
+            y_numeric=not is_classifier(self),
+            dtype=array_api.input_dtypes(self, ns, reset), reset=reset,
         )
         # targets and weights are checked and encoded on the host; device
         # arrays get the encoded result, once
@@ -258,6 +259,7 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
             start = "given"  # coefs_/intercepts_ set by hand, never fitted
         else:
             start = "continue"
+            array_api.check_continuing_namespace(self, X, incremental)
         # Created before the snapshot so that teardown still finds it when a
         # failed fit restores the old state.
         init_callback_context(self, self._max_callback_subtasks(incremental))
@@ -624,6 +626,25 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
+    def score(self, X, y, sample_weight=None):
+        """Return the mean accuracy on the given test data and labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for `X`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` w.r.t. `y`.
+        """
+        return self._checked_score(X, y, sample_weight, super().score)
+
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
 
@@ -671,6 +692,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
             The updated estimator.
         """
         first_call = not hasattr(self, "classes_")
+        # labels live on the host (classes_ is numpy, labels may be strings)
+        classes = array_api.to_host(classes)
         if classes is not None:
             check_no_missing_labels(classes, "classes")
         if first_call and classes is None:
@@ -685,7 +708,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         if first_call:
             lb = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
-                lb.fit(y)
+                lb.fit(array_api.to_host(y))
             else:
                 lb.fit(classes)
             if lb.y_type_ != "multilabel-indicator" and len(lb.classes_) < 2:
@@ -721,9 +744,12 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         """
         y_prob = self._proba(X, "predict_log_proba")
         ns = array_api.namespace_of(y_prob)
-        if ns is not None:
-            return ns.xp.log(y_prob)
-        with np.errstate(divide="ignore"):  # log(0) = -inf is the answer
+        # log(0) = -inf is the answer for a softmax probability that
+        # underflows (scikit-learn's checks want log(predict_proba)), without
+        # a RuntimeWarning (array_api_strict computes with numpy)
+        with np.errstate(divide="ignore"):
+            if ns is not None:
+                return ns.xp.log(y_prob)
             return np.log(y_prob, out=y_prob)
 
     def predict_proba(self, X):
@@ -874,6 +900,25 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)
+
+    def score(self, X, y, sample_weight=None):
+        """Return the coefficient of determination R^2 of the prediction.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for `X`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            :math:`R^2` of ``self.predict(X)`` w.r.t. `y`.
+        """
+        return self._checked_score(X, y, sample_weight, super().score)
 
     def predict(self, X):
         """Predict using the multi-layer perceptron model.

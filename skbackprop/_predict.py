@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api as array_api
 from ._engine import Network, get_loss, xp_predict
+from ._engine.xp import copy_array
 
 __all__ = ["PredictMixin"]
 
@@ -27,6 +28,24 @@ def _predict_network(layer_units, activation, out_activation, dtype):
     return Network(layer_units, activation, loss.name, dtype)
 
 
+_NOT_FITTED = (
+    "This %(name)s instance is not fitted yet. Call 'fit' with appropriate "
+    "arguments before using this estimator."
+)
+_HAND_SET_WEIGHTS = (
+    " Its coefs_ and intercepts_ were set by hand: call 'fit' with "
+    "warm_start=True (or 'partial_fit') to train from them before predicting."
+)
+
+
+def _moved_copy(converter, array):
+    """``array`` converted, in memory of its own (a weight set by hand may
+    be a list: it is copied as it is)."""
+    if not hasattr(array, "__dlpack__"):
+        return copy.deepcopy(array)
+    return copy_array(converter(array))
+
+
 class PredictMixin:
     """Forward passes, output checks and the namespace plumbing of the
     estimators (``coefs_``, ``intercepts_``, ``out_activation_`` fitted)."""
@@ -42,13 +61,61 @@ class PredictMixin:
         """``coefs_[0]``: the array whose namespace the fit used."""
         return self.coefs_[0]
 
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy whose weights and optimizer state ``converter`` moved (the
+        hook of scikit-learn's ``move_estimator_to``).
+
+        Parameters
+        ----------
+        converter : callable ``converter(array) -> array``
+            scikit-learn's ``move_to`` to the target namespace and device.
+
+        Returns
+        -------
+        estimator : same type as self
+            A copy sharing no memory with this estimator.  Labels
+            (``classes_``, the label encoding) and the other attributes stay
+            on the host, as a fit on the target device would leave them.
+        """
+        twin = type(self).__new__(type(self))
+        state = dict(vars(self))
+        moved = {}
+        for name in ("coefs_", "intercepts_"):
+            if name in state:
+                moved[name] = [_moved_copy(converter, a) for a in state.pop(name)]
+        optimizer = state.pop("_optimizer", None)
+        if optimizer is not None:
+            moved["_optimizer"] = optimizer.__sklearn_array_api_convert__(converter)
+        # callbacks are shared, as sklearn.base.clone shares them
+        callbacks = state.pop("_skl_callbacks", None)
+        vars(twin).update(copy.deepcopy(state, {id(self): twin}))
+        vars(twin).update(moved)
+        if callbacks is not None:
+            twin._skl_callbacks = callbacks
+        return twin
+
+    def _check_fitted_input(self, X, method):
+        """The namespace of the fit (None: numpy) after checking that the
+        model is fitted and that ``X`` is in that namespace."""
+        if not hasattr(self, "n_outputs_"):
+            msg = _NOT_FITTED
+            if hasattr(self, "coefs_"):
+                msg += _HAND_SET_WEIGHTS
+            check_is_fitted(self, "n_outputs_", msg=msg)
+        return array_api.check_fitted_namespace(self, X, method)
+
+    def _checked_score(self, X, y, sample_weight, score):
+        """``score(X, y, sample_weight)`` (the mixin's ``score``), with the
+        checks of :meth:`_check_fitted_input` made first so that their
+        errors name ``score()``, not the ``predict()`` it calls."""
+        self._check_fitted_input(X, "score")
+        return score(X, y, sample_weight=sample_weight)
+
     def _forward_pass_fast(self, X, check_input=True, method="predict"):
         """Network output for X (no checks on the result), in the namespace
         and on the device of the fit."""
-        if not hasattr(self, "coefs_"):
-            check_is_fitted(self)
         if check_input:
-            ns = array_api.check_fitted_namespace(self, X, method)
+            ns = self._check_fitted_input(X, method)
             X = self._validate_for_predict(array_api.detached(ns, X), ns)
         else:
             ns = array_api.namespace_of(self.coefs_[0])
@@ -58,9 +125,11 @@ class PredictMixin:
             activation if isinstance(activation, str) else tuple(activation),
             self.out_activation_, array_api.host_dtype(self.coefs_[0]),
         )
-        if ns is not None:
-            return xp_predict(ns, network, self.coefs_, self.intercepts_, X)
+        # overflow in exp saturates the activations, as intended: silent on
+        # every namespace (array_api_strict computes with numpy)
         with np.errstate(all="ignore"):
+            if ns is not None:
+                return xp_predict(ns, network, self.coefs_, self.intercepts_, X)
             return network.predict(self.coefs_, self.intercepts_, X)
 
     def _validate_for_predict(self, X, ns):

@@ -345,6 +345,19 @@ class BatchPlan:
         return self.order
 
 
+def rows_trained(sample_weight, order, batch_size, n_samples):
+    """The rows of the batches an epoch trains on: all but those of batches
+    of weight zero, which are no step (see :meth:`.Trainer.epoch`)."""
+    if sample_weight is None:
+        return n_samples
+    weights = to_host(sample_weight)
+    weights = weights if order is None else weights[order]
+    starts = np.arange(0, n_samples, batch_size)
+    batch_weights = np.add.reduceat(weights, starts)
+    sizes = np.diff(np.append(starts, n_samples))
+    return int(sizes[batch_weights > 0].sum())
+
+
 def reconstruction_attributes(trainer, flat):
     """For callbacks: the fitted attributes of ``flat``, copied when a
     callback asks for them (during its hook)."""
@@ -528,13 +541,14 @@ class _EpochRun:
         may have overflowed them): else it is rolled back."""
         est, flat = self.est, self.flat
         X, Y, sw = self.train
+        order = self.plan.next_epoch()
         weighted = self.trainer.epoch(
-            flat, X, Y, sw, self.plan.next_epoch(), self.batch_size, self.l2,
-            self.per_batch,
+            flat, X, Y, sw, order, self.batch_size, self.l2, self.per_batch,
         )
         # alpha_scaling="batch" averages the batches' losses over rows, as
         # scikit-learn does; else the epoch's loss is its weighted mean
-        loss = weighted / (X.shape[0] if self.per_batch else self.total_weight)
+        loss = weighted / (rows_trained(sw, order, self.batch_size, X.shape[0])
+                           if self.per_batch else self.total_weight)
         if not (np.isfinite(loss) and self.trainer.all_finite(flat)
                 and self.finite_loss()):
             self.tasks.end(empty=True)
@@ -573,13 +587,12 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
     est.loss_curve_ = []
     stop_requested = False
     x0 = trainer.to_host(flat)
-    completed = [x0]  # the parameters of the last completed iteration
+    completed = [x0, 0]  # the last completed iteration: parameters, count
 
     def callback(intermediate_result):
         nonlocal stop_requested
         # the fitted attributes follow the iterations, so that a callback
         # sees (and may checkpoint) the model of this iteration
-        completed[0] = np.array(intermediate_result.x, dtype=np.float64)
         trainer.from_host(flat, intermediate_result.x)
         est.loss_ = float(intermediate_result.fun)
         est.loss_curve_.append(est.loss_)
@@ -590,6 +603,10 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
                   % (len(est.loss_curve_), est.loss_curve_[-1]))
         x = trainer.copy(flat)
         stop_requested = tasks.end(reconstruction_attributes(trainer, x))
+        # complete once its end hooks ran (a Ctrl-C in them undoes it, as an
+        # epoch's does)
+        completed[:] = [np.array(intermediate_result.x, dtype=np.float64),
+                        len(est.loss_curve_)]
         tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, x))
         if stop_requested:
             raise StopIteration  # scipy >= 1.11 stops and returns x
@@ -601,7 +618,7 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
             callback=callback,
         )
     except KeyboardInterrupt:
-        _lbfgs_interrupted(est, trainer, flat, fun, completed[0], tasks)
+        _lbfgs_interrupted(est, trainer, flat, fun, completed, tasks)
         return
     tasks.end(empty=True)  # the iteration opened last never ran
     if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
@@ -617,16 +634,19 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
         _warn_if_worse_than_mean(est, network, Y, sw)
 
 
-def _lbfgs_interrupted(est, trainer, flat, fun, x, tasks):
-    """Ctrl-C during L-BFGS: keep the last completed iteration's weights
-    (the line search may have left others in ``flat``), as the stochastic
-    solvers keep the last completed epoch's."""
+def _lbfgs_interrupted(est, trainer, flat, fun, completed, tasks):
+    """Ctrl-C during L-BFGS: keep the last completed iteration (the line
+    search may have left other weights in ``flat``), as the stochastic
+    solvers keep the last completed epoch."""
+    x, count = completed
     trainer.from_host(flat, x)
     tasks.end(empty=True)
-    est.n_iter_ = len(est.loss_curve_)
-    if not est.loss_curve_:  # interrupted before the first iteration ended
-        est.loss_ = float(fun(x)[0])
-        est.best_loss_ = est.loss_
+    del est.loss_curve_[count:]
+    est.n_iter_ = count
+    if count:
+        est.loss_, est.best_loss_ = est.loss_curve_[-1], min(est.loss_curve_)
+    else:  # interrupted before the first iteration ended
+        est.loss_ = est.best_loss_ = float(fun(x)[0])
     warn(
         "Training interrupted by user; the weights of the last completed "
         "iteration are kept.",

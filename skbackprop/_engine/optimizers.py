@@ -19,6 +19,8 @@ import math
 import numpy as np
 import scipy.optimize
 
+from .xp import copy_array
+
 __all__ = [
     "SGD",
     "Adam",
@@ -140,9 +142,23 @@ class _Stochastic:
 
     def __sklearn_array_api_convert__(self, converter):
         """A copy whose state arrays ``converter`` moved (the hook of
-        scikit-learn's ``move_estimator_to``)."""
+        scikit-learn's ``move_estimator_to``).
+
+        Parameters
+        ----------
+        converter : callable ``converter(array) -> array``
+            scikit-learn's ``move_to`` to the target namespace and device.
+
+        Returns
+        -------
+        optimizer : same type as self
+            An optimizer whose state shares no memory with this one's.
+        """
+        # move_to returns an array already in place unchanged, and a DLPack
+        # transfer on the same host shares the buffer: training either
+        # optimizer would then step the other's moments
         twin = type(self).__new__(type(self))
-        twin.set_state(self.copy_state(converter))
+        twin.set_state(self.copy_state(lambda a: copy_array(converter(a))))
         return twin
 
     def configure(self, **settings):

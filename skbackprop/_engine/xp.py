@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy.special import ndtr as _numpy_ndtr
 
-__all__ = ["ArrayNamespace", "XpKernels", "XpTrainer", "xp_predict"]
+__all__ = ["ArrayNamespace", "XpKernels", "XpTrainer", "copy_array", "xp_predict"]
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -222,12 +222,48 @@ def _penalty(ns, network, flat, l2):
 
 
 def xp_predict(ns, network, coefs, intercepts, X):
-    """The network's output for ``X`` with the given per-layer arrays."""
-    c = _Constants(ns, X.dtype)
+    """The network's output for ``X`` with the given per-layer arrays.
+
+    Computed in the result dtype of ``X`` and the weights, as
+    :meth:`.network.Network.predict` does (float32 input to a float64 model
+    gives float64), since namespaces such as torch refuse mixed-dtype
+    products.
+    """
+    xp = ns.xp
+    dtype = xp.result_type(X.dtype, coefs[0].dtype)
+    if X.dtype != dtype:
+        X = xp.astype(X, dtype)
+    if coefs[0].dtype != dtype:
+        coefs = [xp.astype(W, dtype) for W in coefs]
+        intercepts = [xp.astype(b, dtype) for b in intercepts]
+    c = _Constants(ns, dtype)
     a = X
     for k, act in enumerate(network.layer_activations[1:]):
         a = _activate(ns, c, act.name, a @ coefs[k] + intercepts[k])
     return a
+
+
+def copy_array(array):
+    """A copy of ``array`` in its namespace, on its device, sharing no
+    memory with it.
+
+    Parameters
+    ----------
+    array : array
+        A numpy, torch, CuPy or other array-API array.
+
+    Returns
+    -------
+    array
+        The copy.
+    """
+    if isinstance(array, np.ndarray):
+        return array.copy()
+    if hasattr(array, "clone"):  # torch: no __array_namespace__ on tensors
+        return array.detach().clone()
+    if hasattr(array, "copy"):  # CuPy and other numpy-like arrays
+        return array.copy()
+    return array.__array_namespace__().asarray(array, copy=True)
 
 
 def _nonzero(l2):
@@ -313,7 +349,8 @@ class XpTrainer:
     def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
               per_batch=False):
         """As :meth:`.trainer.Trainer.epoch`: zero-weight batches skipped,
-        ``alpha / w_b`` per batch with ``per_batch``.  The batch weights come
+        ``alpha / w_b`` per batch and the loss summed over rows with
+        ``per_batch``.  The batch weights come
         from a host copy of the sample weights, so the only transfer from
         the device is the epoch's loss."""
         n = X.shape[0]
@@ -329,7 +366,7 @@ class XpTrainer:
                 continue  # a batch of zero weight contributes nothing
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, idx, rows)
             loss = self.step(params, X_b, Y_b, sw_b, l2 / weight if per_batch else l2)
-            total = total + loss * weight
+            total = total + loss * (rows.stop - rows.start if per_batch else weight)
         return float(total)
 
     def _batch(self, X, Y, sample_weight, idx, rows):
