@@ -183,6 +183,21 @@ def test_only_large_networks_use_the_loops(monkeypatch):
     ) == (not _kernels.disabled)
 
 
+def test_numba_is_looked_for_once_per_process(monkeypatch):
+    """Every prediction asks which kernels to use; looking numba up on the
+    import path each time cost a one-row predict_proba most of its time."""
+    import importlib.util
+
+    monkeypatch.setattr(_kernels, "_loaded", {})
+    monkeypatch.setattr(_kernels, "disabled", False)
+    calls = []
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name: calls.append(name) or find_spec(name))
+    found = [_kernels.numba_available() for _ in range(3)]
+    assert calls == ["numba"] and found == [True] * 3
+
+
 @pytest.mark.slow  # two fresh interpreters
 def test_environment_variable_turns_the_loops_off():
     code = (
