@@ -32,6 +32,12 @@ def _hidden_activations(est, n_hidden):
     activation = est.activation
     if isinstance(activation, str):
         return
+    if np.ndim(activation) != 1:  # a 0-d array, or nested sequences
+        raise InvalidParameterError(
+            f"The 'activation' parameter of {type(est).__name__} must be a "
+            f"str among {sorted(ACTIVATIONS)} or a flat sequence of such "
+            f"names, one per hidden layer. Got {activation!r} instead."
+        )
     names = list(activation)
     for i, name in enumerate(names):
         if not isinstance(name, str) or name not in ACTIVATIONS:
@@ -52,8 +58,17 @@ def _hidden_activations(est, n_hidden):
 def dropout_rates(est, n_hidden):
     """The dropout rate of each hidden layer, as a tuple of floats."""
     dropout = est.dropout
-    if isinstance(dropout, Real):
+    if np.ndim(dropout) == 0 and not isinstance(dropout, Real):
+        dropout = dropout[()] if isinstance(dropout, np.ndarray) else dropout
+    if isinstance(dropout, Real) and not isinstance(dropout, (bool, np.bool_)):
+        if not 0 <= dropout < 1:
+            _refuse_rate(est, dropout, dropout)
         return (float(dropout),) * n_hidden
+    if np.ndim(dropout) > 1:
+        raise ValueError(
+            f"dropout must be one rate, or a flat sequence of rates (one per "
+            f"hidden layer); got an array of shape {np.shape(dropout)}."
+        )
     rates = list(np.ravel(np.asarray(dropout, dtype=object)))
     for p in rates:
         if (
@@ -61,18 +76,22 @@ def dropout_rates(est, n_hidden):
             or not isinstance(p, Real)
             or not 0 <= p < 1
         ):
-            raise InvalidParameterError(
-                f"The 'dropout' parameter of {type(est).__name__} must be a "
-                "float in [0, 1) or a sequence of such floats, one per hidden "
-                f"layer. Got {p!r} in {dropout!r} instead."
-            )
-    if np.ndim(dropout) != 1 or len(rates) != n_hidden:
+            _refuse_rate(est, p, dropout)
+    if len(rates) != n_hidden:
         raise ValueError(
             f"dropout has {len(rates)} rates but hidden_layer_sizes="
             f"{est.hidden_layer_sizes!r} has {n_hidden} hidden layers: give "
             "one rate per hidden layer, or a single rate for all of them."
         )
     return tuple(float(p) for p in rates)
+
+
+def _refuse_rate(est, rate, dropout):
+    raise InvalidParameterError(
+        f"The 'dropout' parameter of {type(est).__name__} must be a float in "
+        "[0, 1) or a sequence of such floats, one per hidden layer. Got "
+        f"{rate!r} in {dropout!r} instead."
+    )
 
 
 def check_extension_params(est, n_hidden):

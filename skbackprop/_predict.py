@@ -109,7 +109,10 @@ class PredictMixin:
         checks of :meth:`_check_fitted_input` made first so that their
         errors name ``score()``, not the ``predict()`` it calls."""
         self._check_fitted_input(X, "score")
-        return score(X, y, sample_weight=sample_weight)
+        # predictions near the float's limit (a poisson rate is capped just
+        # below it) overflow the metric's squares: R^2 is then -inf, quietly
+        with np.errstate(over="ignore"):
+            return score(X, y, sample_weight=sample_weight)
 
     def _forward_pass_fast(self, X, check_input=True, method="predict"):
         """Network output for X (no checks on the result), in the namespace

@@ -631,3 +631,31 @@ def test_pickle_joblib_and_skops_keep_the_new_parameters(tmp_path):
     # the loaded model trains on as the original does
     _assert_same_fit(_fit(loaded.set_params(warm_start=True), X, Y),
                      _fit(est.set_params(warm_start=True), X, Y))
+
+
+def test_zero_d_and_nested_arrays_as_activation_or_dropout():
+    """A 0-d array of a name is refused as scikit-learn refuses it (not an
+    internal TypeError); a 0-d rate is one rate, as a numpy float is; nested
+    rates are refused by what is wrong with them, not by their count."""
+    with pytest.raises(InvalidParameterError, match="flat sequence of such names"):
+        _fit(BackpropMLPClassifier(activation=np.array("relu"), max_iter=2), X, Y)
+    with pytest.raises(InvalidParameterError, match="flat sequence of such names"):
+        _fit(BackpropMLPClassifier(activation=[["relu"]], max_iter=2), X, Y)
+    params = dict(hidden_layer_sizes=(5, 4), max_iter=3, random_state=0)
+    zero_d = _fit(BackpropMLPClassifier(dropout=np.array(0.3), **params), X, Y)
+    scalar = _fit(BackpropMLPClassifier(dropout=0.3, **params), X, Y)
+    for a, b in zip(zero_d.coefs_, scalar.coefs_):
+        assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"flat sequence of rates .* shape \(1, 2\)"):
+        _fit(BackpropMLPClassifier(dropout=[[0.1, 0.2]], **params), X, Y)
+
+
+def test_a_regressor_score_that_overflows_is_minus_inf_without_a_warning():
+    """Poisson rates are capped just below the float's limit; squaring them
+    in R^2 overflows: the score is -inf, and no RuntimeWarning escapes."""
+    est = _fit(BackpropMLPRegressor(loss="poisson", hidden_layer_sizes=(5,),
+                                    activation="softplus", max_iter=20,
+                                    random_state=0), X_REG, np.abs(Y_REG))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert est.score(X_REG * 1e6, np.abs(Y_REG)) == -np.inf
