@@ -80,7 +80,9 @@ SHARED_PARAMS_DOC = """
         ``n_iter_no_change`` epochs, and restore the best weights.
 
     validation_fraction : float, default=0.1
-        Held-out proportion for early stopping, in (0, 1).
+        Held-out proportion for early stopping, in [0, 1) (above 0 when
+        ``early_stopping=True``, which raises otherwise, as scikit-learn
+        does).
 
     beta_1 : float, default=0.9
         Adam's first-moment decay, in [0, 1).

@@ -7,8 +7,9 @@ import pytest
 import sklearn
 from skb_test_helpers import fit_quietly as _fit
 from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -167,3 +168,37 @@ def test_unrequested_sample_weight_is_an_error(routing):
     scaler = StandardScaler().set_fit_request(sample_weight=False)
     with pytest.raises(ValueError, match="sample_weight"):
         _fit(make_pipeline(scaler, est), X_IRIS, Y_IRIS, sample_weight=_weights())
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (BackpropMLPClassifier, MLPClassifier), (BackpropMLPRegressor, MLPRegressor),
+])
+def test_shared_parameters_accept_what_sklearn_accepts(ours, theirs):
+    """Every parameter both estimators have is constrained as scikit-learn
+    constrains it (``activation`` also takes one name per hidden layer);
+    validation_fraction=0.0 used to be refused."""
+    mine, ref = ours._parameter_constraints, theirs._parameter_constraints
+    assert set(ref) <= set(mine)
+    for name in sorted(set(ref) - {"activation"}):
+        assert [_meaning(c) for c in mine[name]] == [_meaning(c) for c in ref[name]], (
+            name)
+    names, sequence = mine["activation"]  # more names, or one per layer
+    assert names.options > ref["activation"][0].options and sequence == "array-like"
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours(validation_fraction=0.0, max_iter=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="early-stopping validation split"):
+        ours(validation_fraction=0.0, early_stopping=True, max_iter=5).fit(X, y)
+
+
+def _meaning(constraint):
+    """A comparable description of a parameter constraint (a set of
+    options in any order, an interval's bounds and closure)."""
+    options = getattr(constraint, "options", None)
+    if options is not None:
+        return (type(constraint).__name__, frozenset(options))
+    if hasattr(constraint, "closed"):
+        return (constraint.type, constraint.left, constraint.right, constraint.closed)
+    return str(constraint)
+
