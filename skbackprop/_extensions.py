@@ -62,7 +62,7 @@ def dropout_rates(est, n_hidden):
         dropout = dropout[()] if isinstance(dropout, np.ndarray) else dropout
     if isinstance(dropout, Real) and not isinstance(dropout, (bool, np.bool_)):
         if not 0 <= dropout < 1:
-            _refuse_rate(est, dropout, dropout)
+            _invalid_rate(est, dropout, dropout)
         return (float(dropout),) * n_hidden
     if np.ndim(dropout) > 1:
         raise ValueError(
@@ -76,7 +76,7 @@ def dropout_rates(est, n_hidden):
             or not isinstance(p, Real)
             or not 0 <= p < 1
         ):
-            _refuse_rate(est, p, dropout)
+            _invalid_rate(est, p, dropout)
     if len(rates) != n_hidden:
         raise ValueError(
             f"dropout has {len(rates)} rates but hidden_layer_sizes="
@@ -86,7 +86,7 @@ def dropout_rates(est, n_hidden):
     return tuple(float(p) for p in rates)
 
 
-def _refuse_rate(est, rate, dropout):
+def _invalid_rate(est, rate, dropout):
     raise InvalidParameterError(
         f"The 'dropout' parameter of {type(est).__name__} must be a float in "
         "[0, 1) or a sequence of such floats, one per hidden layer. Got "
