@@ -188,3 +188,24 @@ SHARED_ATTRS_DOC = """
     out_activation_ : str
         Name of the output activation.
 """
+
+
+def score_doc(what, targets):
+    """The docstring of an estimator's ``score``: ``what`` it returns for
+    the true ``targets`` (labels or values)."""
+    return f"""Return {what} on the given test data and {targets}.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True {targets} for `X`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            {what[0].upper() + what[1:]} of ``self.predict(X)`` w.r.t. `y`.
+        """

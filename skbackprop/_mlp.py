@@ -36,7 +36,12 @@ from . import _array_api as array_api
 from . import _extensions as extensions
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
-from ._docstrings import ALPHA_SCALING_DOC, SHARED_ATTRS_DOC, SHARED_PARAMS_DOC
+from ._docstrings import (
+    ALPHA_SCALING_DOC,
+    SHARED_ATTRS_DOC,
+    SHARED_PARAMS_DOC,
+    score_doc,
+)
 from ._engine import ACTIVATIONS, Network, get_loss
 from ._guard import guarded
 from ._persistence import load_state
@@ -627,23 +632,9 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     def score(self, X, y, sample_weight=None):
-        """Return the mean accuracy on the given test data and labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Test samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True labels for `X`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            Mean accuracy of ``self.predict(X)`` w.r.t. `y`.
-        """
         return self._checked_score(X, y, sample_weight, super().score)
+
+    score.__doc__ = score_doc("the mean accuracy", "labels")
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
@@ -902,23 +893,9 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     def score(self, X, y, sample_weight=None):
-        """Return the coefficient of determination R^2 of the prediction.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Test samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True values for `X`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            :math:`R^2` of ``self.predict(X)`` w.r.t. `y`.
-        """
         return self._checked_score(X, y, sample_weight, super().score)
+
+    score.__doc__ = score_doc("the coefficient of determination R^2", "values")
 
     def predict(self, X):
         """Predict using the multi-layer perceptron model.

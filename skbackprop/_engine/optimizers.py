@@ -141,19 +141,9 @@ class _Stochastic:
         vars(self).update(state)
 
     def __sklearn_array_api_convert__(self, converter):
-        """A copy whose state arrays ``converter`` moved (the hook of
-        scikit-learn's ``move_estimator_to``).
-
-        Parameters
-        ----------
-        converter : callable ``converter(array) -> array``
-            scikit-learn's ``move_to`` to the target namespace and device.
-
-        Returns
-        -------
-        optimizer : same type as self
-            An optimizer whose state shares no memory with this one's.
-        """
+        """A copy whose state arrays ``converter(array)`` moved, sharing no
+        memory with this one's (the hook of scikit-learn's
+        ``move_estimator_to``, called by the estimator's own hook)."""
         # move_to returns an array already in place unchanged, and a DLPack
         # transfer on the same host shares the buffer: training either
         # optimizer would then step the other's moments
