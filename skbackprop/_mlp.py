@@ -20,7 +20,6 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     check_classification_targets,
@@ -51,6 +50,7 @@ from ._validation import (
     check_class_weight,
     check_no_missing_labels,
     check_sample_weight,
+    class_sample_weight,
     finalize_weights,
 )
 
@@ -411,25 +411,6 @@ def _no_dropout(dropout):
         return False
 
 
-def _class_sample_weight(class_weight, y, sample_weight):
-    """Each sample's class weight (float64).  'balanced' with sample weights
-    counts each class by its total weight, one output column at a time, so
-    that integer weights equal repeated rows; a class of weight zero gets
-    weight zero (its samples have none to scale)."""
-    if class_weight != "balanced" or sample_weight is None:
-        return compute_sample_weight(class_weight, y).astype(np.float64)
-    columns = np.asarray(y).reshape(len(y), -1).T
-    weights = np.ones(len(y))
-    for column in columns:
-        classes, codes = np.unique(column, return_inverse=True)
-        totals = np.bincount(codes, weights=sample_weight, minlength=len(classes))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_class = np.where(
-                totals > 0, totals.sum() / (len(classes) * totals), 0.0)
-        weights *= per_class[codes]
-    return weights
-
-
 class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron classifier trained by backpropagation.
@@ -611,7 +592,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
                 "class_weight must be 'balanced' or None for a multilabel y: "
                 "a dict of class weights does not say which output it weights."
             )
-        cw = _class_sample_weight(self.class_weight, y, sw)
+        cw = class_sample_weight(self.class_weight, y, sw)
         with np.errstate(over="ignore"):  # an overflow is refused later
             sw = cw if sw is None else sw * cw
         if not sw.any():

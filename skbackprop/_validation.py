@@ -13,12 +13,14 @@ from numbers import Real
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_sample_weight
 
 from ._warnings import warn
 
 __all__ = [
     "cast_targets",
     "check_class_weight",
+    "class_sample_weight",
     "check_no_missing_labels",
     "check_sample_weight",
     "finalize_weights",
@@ -83,6 +85,25 @@ def check_class_weight(class_weight):
                 f"class_weight values must not be negative; got {value!r} "
                 f"for class {label!r}."
             )
+
+
+def class_sample_weight(class_weight, y, sample_weight):
+    """Each sample's class weight (float64).  'balanced' with sample weights
+    counts each class by its total weight, one output column at a time, so
+    that integer weights equal repeated rows; a class of weight zero gets
+    weight zero (its samples have none to scale)."""
+    if class_weight != "balanced" or sample_weight is None:
+        return compute_sample_weight(class_weight, y).astype(np.float64)
+    columns = np.asarray(y).reshape(len(y), -1).T
+    weights = np.ones(len(y))
+    for column in columns:
+        classes, codes = np.unique(column, return_inverse=True)
+        totals = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_class = np.where(
+                totals > 0, totals.sum() / (len(classes) * totals), 0.0)
+        weights *= per_class[codes]
+    return weights
 
 
 def finalize_weights(sw, dtype):

@@ -407,7 +407,7 @@ def test_balanced_class_weight_counts_weighted_samples():
     compute_class_weight(..., sample_weight=) does), so integer weights
     still equal repeated rows; unit weights give the unweighted rule bit for
     bit, and a class of weight zero gets weight zero."""
-    from skbackprop._mlp import _class_sample_weight
+    from skbackprop._validation import class_sample_weight as _class_sample_weight
 
     X, y = _imbalanced()
     sw = np.where(y == 1, 3, 1)
