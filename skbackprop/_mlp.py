@@ -6,6 +6,7 @@ live in :mod:`skbackprop._training`; the mathematics in
 :mod:`skbackprop._engine`.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -539,7 +540,10 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return "logistic"
 
     def _encode_targets(self, y, dtype, incremental):
-        check_classification_targets(y)
+        with warnings.catch_warnings():  # sklearn's MLP does not give it
+            warnings.filterwarnings(
+                "ignore", message="The number of unique classes is greater")
+            check_classification_targets(y)
         if not hasattr(self, "classes_") or not (self.warm_start or incremental):
             self._fit_labels(y)
         else:

@@ -249,12 +249,29 @@ def optimizer_for(est, flat, incremental):
     return opt
 
 
+def _split(arrays, est, random_state, stratify):
+    # a RandomState draws on: a retry must start from the same state
+    state = random_state.get_state() if hasattr(random_state, "get_state") else None
+    try:
+        return train_test_split(
+            *arrays, random_state=random_state,
+            test_size=est.validation_fraction, stratify=stratify,
+        )
+    except ValueError:
+        if state is not None:
+            random_state.set_state(state)
+        raise
+
+
 def validation_split(est, X, Y, sample_weight, random_state):
     """``(train, validation)`` triples ``(X, Y, sample_weight)``; the
     validation triple is None without early stopping.
 
     Binary and multiclass targets are stratified (sklearn stratifies only
-    binary ones), never multilabel or regression targets.
+    binary ones), never multilabel or regression targets.  A multiclass
+    split that cannot be stratified (a class of one sample, fewer validation
+    rows than classes) is made as sklearn makes it, unstratified, so that
+    every fit sklearn makes works here too.
     """
     if not est.early_stopping:
         return (X, Y, sample_weight), None
@@ -265,10 +282,12 @@ def validation_split(est, X, Y, sample_weight, random_state):
         stratify = Y
     arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
     try:
-        split = train_test_split(
-            *arrays, random_state=random_state,
-            test_size=est.validation_fraction, stratify=stratify,
-        )
+        try:
+            split = _split(arrays, est, random_state, stratify)
+        except ValueError:
+            if stratify is None or est.out_activation_ != "softmax":
+                raise
+            split = _split(arrays, est, random_state, None)
     except ValueError as exc:
         raise ValueError(
             f"Cannot make the early-stopping validation split "

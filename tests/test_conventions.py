@@ -202,3 +202,33 @@ def _meaning(constraint):
         return (constraint.type, constraint.left, constraint.right, constraint.closed)
     return str(constraint)
 
+
+
+def test_a_multiclass_split_that_cannot_be_stratified_is_sklearns():
+    """Early stopping stratifies multiclass targets where it can; where it
+    cannot (a class of one sample, fewer validation rows than classes) the
+    split is scikit-learn's unstratified one, so the fit equals sklearn's
+    instead of failing."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    y = np.r_[np.zeros(15, int), np.ones(14, int), [2]]
+    params = dict(early_stopping=True, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = MLPClassifier(**params).fit(X, y)
+        ours = BackpropMLPClassifier(alpha_scaling="batch", **params).fit(X, y)
+    np.testing.assert_allclose(ours.validation_scores_, ref.validation_scores_)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    binary = BackpropMLPClassifier(**params)  # sklearn stratifies binary too
+    with pytest.raises(ValueError, match="least populated class"):
+        binary.fit(X[:29], np.r_[np.zeros(28, int), [1]])
+
+
+def test_many_classes_give_no_warning_sklearns_mlp_does_not_give():
+    X = np.random.RandomState(0).randn(40, 3)
+    y = np.arange(40) * 25
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BackpropMLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    assert [w.category for w in caught] == [ConvergenceWarning]
