@@ -17,6 +17,7 @@ model left behind is wholly the previous epoch's.
 
 import copy
 import os
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -95,38 +96,54 @@ def _thread_plan(solver, forward_flops):
         return None, None, False
     if setting not in ("", "auto"):
         try:
-            n = max(int(setting), 1)
+            n = int(setting)
         except ValueError:
+            n = 0
+        if n < 1:
             raise ValueError(
-                "SKBACKPROP_BLAS_THREADS must be 'auto', 'off' or a number of "
-                f"threads, got {setting!r}."
-            ) from None
+                "SKBACKPROP_BLAS_THREADS must be 'auto', 'off' or a positive "
+                f"number of threads, got {setting!r}."
+            )
         return n, n, True
     if solver != "lbfgs":
         return None, None, False
     return (1 if forward_flops < LBFGS_THREADED_FLOPS else None), 1, False
 
 
+_pools_lock = threading.Lock()
+_pools_held = {}  # library -> [the caller's thread count, fits holding it]
+
+
 @contextmanager
 def blas_threads(solver, layer_units, n_rows):
     """Set the BLAS thread pools for a fit (see :func:`_thread_plan`) and
     restore the caller's settings afterwards.  Only lowers thread counts,
-    unless ``SKBACKPROP_BLAS_THREADS`` asks for more."""
+    unless ``SKBACKPROP_BLAS_THREADS`` asks for more.
+
+    The pools belong to the process: fits running at once in threads (a
+    grid search with the threading backend) share one record of the
+    caller's counts, and the last of them to end restores it."""
     flops = 2.0 * n_rows * sum(a * b for a, b in zip(layer_units, layer_units[1:]))
     n_ours, n_others, explicit = _thread_plan(solver, flops)
     ours, others = _find_blas_libraries()
-    changes = [(lib, n_ours) for lib in ours] + [(lib, n_others) for lib in others]
-    saved = [(lib, lib.get_num_threads()) for lib, n in changes if n is not None]
-    try:
-        for (lib, n), (_, current) in zip(
-            [c for c in changes if c[1] is not None], saved
-        ):
-            if n < current or explicit:
+    changes = [(lib, n) for lib, n in [(lib, n_ours) for lib in ours]
+               + [(lib, n_others) for lib in others] if n is not None]
+    with _pools_lock:
+        for lib, n in changes:
+            held = _pools_held.setdefault(lib, [lib.get_num_threads(), 0])
+            held[1] += 1
+            if n < held[0] or explicit:
                 lib.set_num_threads(n)
+    try:
         yield
     finally:
-        for lib, n in saved:
-            lib.set_num_threads(n)
+        with _pools_lock:
+            for lib, _ in changes:
+                held = _pools_held[lib]
+                held[1] -= 1
+                if held[1] == 0:
+                    lib.set_num_threads(held[0])
+                    del _pools_held[lib]
 
 
 # ----------------------------------------------------------------------

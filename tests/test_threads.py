@@ -108,8 +108,9 @@ def test_environment_variable_overrides(seen, monkeypatch, setting, expected):
     assert _threads() == [2] * len(_threads())
 
 
-def test_a_bad_environment_variable_is_a_clear_error(monkeypatch):
-    monkeypatch.setenv("SKBACKPROP_BLAS_THREADS", "many")
+@pytest.mark.parametrize("setting", ["many", "0", "-1", "2.5"])
+def test_a_bad_environment_variable_is_a_clear_error(monkeypatch, setting):
+    monkeypatch.setenv("SKBACKPROP_BLAS_THREADS", setting)
     est = BackpropMLPClassifier((5,), solver="lbfgs", max_iter=2)
     with pytest.raises(ValueError, match="SKBACKPROP_BLAS_THREADS must be"):
         est.fit(X, y)
@@ -127,3 +128,21 @@ def test_settings_are_restored_after_a_failing_fit(monkeypatch):
         BackpropMLPClassifier((5,), solver="lbfgs").fit(X, y)
     assert _threads() == [2] * len(_threads())
     assert np.isfinite(X).all()
+
+
+def test_fits_at_once_restore_the_callers_settings_when_the_last_ends(monkeypatch):
+    """Two L-BFGS fits overlapping in threads: the second must not record
+    the first's lowered counts as the caller's, and the first to end must
+    not restore them under the second (the pools belong to the process)."""
+    monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
+    first = training.blas_threads("lbfgs", [30, 20, 2], 500)
+    second = training.blas_threads("lbfgs", [30, 20, 2], 500)
+    first.__enter__()
+    second.__enter__()
+    assert _threads() == [1] * len(_threads())
+    first.__exit__(None, None, None)  # the second still runs
+    assert _threads() == [1] * len(_threads())
+    second.__exit__(None, None, None)
+    assert _threads() == [2] * len(_threads())
+    assert training._pools_held == {}
+
