@@ -187,12 +187,7 @@ class EpochCheckpoint:
             self.optimizer = trainer.optimizer.copy_state(trainer.copy)
         else:
             self.flat[...] = flat
-            arrays = trainer.optimizer._arrays
-            for k, v in vars(trainer.optimizer).items():
-                if k in arrays:
-                    self.optimizer[k][...] = v
-                else:
-                    self.optimizer[k] = v
+            trainer.optimizer.copy_state_into(self.optimizer)
         self.attributes = {
             k: copy.copy(getattr(est, k)) for k in _EPOCH_STATE if hasattr(est, k)
         }
@@ -203,12 +198,7 @@ class EpochCheckpoint:
         into the arrays in use: ``flat``'s views are the estimator's
         ``coefs_``, and the checkpoint keeps its own arrays)."""
         flat[...] = self.flat
-        optimizer = trainer.optimizer
-        for k, v in self.optimizer.items():
-            if k in optimizer._arrays:
-                getattr(optimizer, k)[...] = v
-            else:
-                setattr(optimizer, k, v)
+        trainer.optimizer.assign_state(self.optimizer)
         for k in _EPOCH_STATE:
             if k in self.attributes:
                 setattr(est, k, self.attributes[k])

@@ -140,6 +140,16 @@ class _Stochastic:
         vars(self).clear()
         vars(self).update(state)
 
+    def copy_state_into(self, state):
+        """Copy the state into ``state`` (from :meth:`copy_state`), into its
+        arrays: a checkpoint taken every epoch allocates nothing."""
+        _assign(state, vars(self), self._arrays)
+
+    def assign_state(self, state):
+        """Put back a state from :meth:`copy_state` by copying it into this
+        optimizer's own arrays (those in use stay those in use)."""
+        _assign(vars(self), state, self._arrays)
+
     def __sklearn_array_api_convert__(self, converter):
         """A copy whose state arrays ``converter(array)`` moved, sharing no
         memory with this one's (the hook of scikit-learn's
@@ -184,6 +194,16 @@ class _Stochastic:
         state = dict(vars(self))
         state["kind"] = type(self).__name__
         return state
+
+
+def _assign(target, source, arrays):
+    """``target[k] = source[k]`` for every key, the ``arrays`` copied into
+    ``target``'s own arrays."""
+    for name, value in source.items():
+        if name in arrays:
+            target[name][...] = value
+        else:
+            target[name] = value
 
 
 def optimizer_from_state(state, n_params=None):
