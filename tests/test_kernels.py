@@ -189,6 +189,7 @@ def test_numba_is_looked_for_once_per_process(monkeypatch):
     import importlib.util
 
     monkeypatch.setattr(_kernels, "_loaded", {})
+    monkeypatch.setattr(_kernels, "_numba_found", None)
     monkeypatch.setattr(_kernels, "disabled", False)
     calls = []
     find_spec = importlib.util.find_spec

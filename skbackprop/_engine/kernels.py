@@ -78,8 +78,8 @@ LOSS_CODES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2, "poisson"
 disabled = os.environ.get("SKBACKPROP_NUMBA", "1") == "0"
 """Whether the compiled loops are turned off (``SKBACKPROP_NUMBA=0``)."""
 
-_loaded = {}  # the compiled modules (False once an import failed), and
-# "numba_found": whether numba is installed
+_loaded = {}  # the compiled modules; False once an import failed
+_numba_found = None  # whether numba is installed (looked up once)
 
 
 def _numba_module(name="_numba_kernels"):
@@ -97,13 +97,14 @@ def numba_available():
     disabled by ``SKBACKPROP_NUMBA=0``); finds numba without importing it,
     once per process (a search of the import path costs tens of
     microseconds, and every prediction asks)."""
+    global _numba_found
     if disabled:
         return False
     if "_numba_kernels" in _loaded:
         return bool(_loaded["_numba_kernels"])
-    if "numba_found" not in _loaded:
-        _loaded["numba_found"] = importlib.util.find_spec("numba") is not None
-    return _loaded["numba_found"]
+    if _numba_found is None:
+        _numba_found = importlib.util.find_spec("numba") is not None
+    return _numba_found
 
 
 class NumpyKernels:
