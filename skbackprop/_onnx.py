@@ -6,8 +6,9 @@ converter for :class:`~skbackprop.BackpropMLPClassifier` and
 ``skl2onnx.to_onnx`` / ``convert_sklearn`` convert them, alone or inside a
 Pipeline; :func:`to_onnx` registers them and converts.  The graph is the
 network's forward pass: ``MatMul`` + ``Add`` per layer followed by that
-layer's activation as ONNX operators (dropout, a training-time operation, is
-the identity there).  skl2onnx is imported only when called, so the
+layer's activation as ONNX operators, which its registry entry builds
+(:mod:`skbackprop._engine.activations`; dropout, a training-time operation,
+is the identity there).  skl2onnx is imported only when called, so the
 package works without the extra.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from ._array_api import to_host
+from ._engine.activations import ACTIVATIONS, get_activation
 from ._engine.network import hidden_activation_names
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 
@@ -34,99 +36,25 @@ def _skl2onnx():
     return skl2onnx, onnx_ops
 
 
-def _gelu(ops, x, dtype, opv):
-    # exact (erf) form, as the engine: 0.5 * x * (1 + erf(x / sqrt(2)))
-    scaled = ops.OnnxDiv(x, np.array([np.sqrt(2.0)], dtype=dtype), op_version=opv)
-    erf = ops.OnnxErf(scaled, op_version=opv)
-    one_plus = ops.OnnxAdd(erf, np.array([1.0], dtype=dtype), op_version=opv)
-    half_x = ops.OnnxMul(x, np.array([0.5], dtype=dtype), op_version=opv)
-    return ops.OnnxMul(half_x, one_plus, op_version=opv)
-
-
-def _unary(op_name, **attributes):
-    def build(ops, x, dtype, opv):
-        return getattr(ops, op_name)(x, op_version=opv, **attributes)
-
-    return build
-
-
-# onnxruntime implements LeakyRelu, Elu, Softplus and Erf in float32 only:
-# in float64 the first three are written with operators it has for doubles
-def _float64_in_basic_ops(float32_build, float64_build):
-    def build(ops, x, dtype, opv):
-        if dtype == np.float64:
-            return float64_build(ops, x, dtype, opv)
-        return float32_build(ops, x, dtype, opv)
-
-    return build
-
-
-def _where_negative(ops, x, negative, dtype, opv):
-    """``negative`` where ``x < 0``, ``x`` elsewhere."""
-    below = ops.OnnxLess(x, np.array([0.0], dtype=dtype), op_version=opv)
-    return ops.OnnxWhere(below, negative, x, op_version=opv)
-
-
-def _leaky_relu64(ops, x, dtype, opv):
-    slope = np.array([0.01], dtype=dtype)
-    return _where_negative(ops, x, ops.OnnxMul(x, slope, op_version=opv), dtype,
-                           opv)
-
-
-def _elu64(ops, x, dtype, opv):
-    exp = ops.OnnxExp(x, op_version=opv)
-    expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
-    return _where_negative(ops, x, expm1, dtype, opv)
-
-
-def _softplus64(ops, x, dtype, opv):
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which never overflows
-    tail = ops.OnnxExp(ops.OnnxNeg(ops.OnnxAbs(x, op_version=opv),
-                                   op_version=opv), op_version=opv)
-    log = ops.OnnxLog(ops.OnnxAdd(tail, np.array([1.0], dtype=dtype),
-                                  op_version=opv), op_version=opv)
-    return ops.OnnxAdd(ops.OnnxRelu(x, op_version=opv), log, op_version=opv)
-
-
-def _gelu_any(ops, x, dtype, opv):
-    if dtype == np.float64:
-        raise NotImplementedError(
-            "gelu is exported with ONNX's Erf, which onnxruntime implements "
-            "in float32 only: pass a float32 X_sample "
-            "(X_sample.astype(np.float32)) to export this model."
-        )
-    return _gelu(ops, x, dtype, opv)
-
-
-# ONNX expression of every activation of the engine's registry
-_ACTIVATIONS = {
-    "identity": lambda ops, x, dtype, opv: x,
-    "logistic": _unary("OnnxSigmoid"),
-    "tanh": _unary("OnnxTanh"),
-    "relu": _unary("OnnxRelu"),
-    "leaky_relu": _float64_in_basic_ops(_unary("OnnxLeakyRelu", alpha=0.01),
-                                        _leaky_relu64),
-    "elu": _float64_in_basic_ops(_unary("OnnxElu", alpha=1.0), _elu64),
-    "softplus": _float64_in_basic_ops(_unary("OnnxSoftplus"), _softplus64),
-    "gelu": _gelu_any,
-    "softmax": _unary("OnnxSoftmax", axis=1),
-    "exp": _unary("OnnxExp"),
-}
-
-
 def _layer_activations(model):
-    """The activation names of layers 1..L: the hidden ones (``activation``,
-    a name or one name per hidden layer), then the output's."""
+    """The registry entries of layers 1..L: the hidden ones
+    (``activation``, a name or one name per hidden layer), then the
+    output's; each builds its own ONNX operators."""
     hidden = hidden_activation_names(model.activation, len(model.coefs_) - 1)
-    return [*hidden, model.out_activation_]
+    return [*(get_activation(name) for name in hidden),
+            get_activation(model.out_activation_, output=True)]
 
 
 def _check_supported(model):
-    for name in _layer_activations(model):
-        if name not in _ACTIVATIONS:  # pragma: no cover - registry is covered
+    for act in _layer_activations(model):
+        if act.onnx is None:
+            exportable = sorted(
+                name for name, entry in ACTIVATIONS.items() if entry.onnx
+            )
             raise NotImplementedError(
-                f"Activation {name!r} cannot be exported to ONNX; supported: "
-                f"{sorted(_ACTIVATIONS)}."
+                f"Activation {act.name!r} cannot be exported to ONNX: its "
+                "registry entry has no ONNX form; exportable activations: "
+                f"{exportable}."
             )
     if isinstance(model, BackpropMLPClassifier) and model.n_outputs_ > 1 and (
         model.out_activation_ == "logistic"
@@ -152,11 +80,11 @@ def _network_output(ops, model, x, dtype, opv):
     to = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
     h = ops.OnnxCast(x, to=to, op_version=opv)
     layers = zip(model.coefs_, model.intercepts_, _layer_activations(model))
-    for W, b, name in layers:  # dropout is the identity at inference
+    for W, b, act in layers:  # dropout is the identity at inference
         W, b = to_host(W), to_host(b)  # a model fitted on a GPU, say
         product = ops.OnnxMatMul(h, W.astype(dtype), op_version=opv)
         z = ops.OnnxAdd(product, b.astype(dtype).reshape(1, -1), op_version=opv)
-        h = _ACTIVATIONS[name](ops, z, dtype, opv)
+        h = act.onnx(ops, z, dtype, opv)
     return h
 
 

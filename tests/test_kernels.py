@@ -217,7 +217,7 @@ def test_environment_variable_turns_the_loops_off():
 
 
 # ----------------------------------------------------------------------
-# the compiled whole epoch of tiny networks (_numba_small): the same
+# the compiled whole epoch of tiny networks (compiled_epoch): the same
 # formulas, sums in another order -- within rounding of the numpy path
 
 from skbackprop._engine.trainer import TinyTrainer, Trainer  # noqa: E402
@@ -248,7 +248,7 @@ def _tiny_problem(activation, loss, n_out, dtype, rng):
 def test_compiled_tiny_epoch_equals_numpy_step_to_rounding(
     activation, loss, n_out, kind, dtype, rtol
 ):
-    from skbackprop._engine import _numba_small
+    from skbackprop._engine import compiled_epoch
 
     rng = np.random.RandomState(0)
     net, X, Y = _tiny_problem(activation, loss, n_out, dtype, rng)
@@ -257,7 +257,7 @@ def test_compiled_tiny_epoch_equals_numpy_step_to_rounding(
     results = []
     for make in (Trainer, TinyTrainer):
         params, opt = start.copy(), _optimizer(kind, net.n_params, dtype)
-        args = (_numba_small.tiny_epoch,) if make is TinyTrainer else ()
+        args = (compiled_epoch.tiny_epoch,) if make is TinyTrainer else ()
         trainer = make(net, opt, 40, *args)
         # one batch: one step of each path from the same point
         loss_sum = trainer.epoch(params, trainer.prepare(X, True), Y, sw, None,

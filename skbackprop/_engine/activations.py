@@ -1,11 +1,25 @@
-"""Activation functions, each paired with its derivative.
+"""Activation functions: each one entry holding every backend's form.
 
-Every activation works in place on a pre-allocated array: ``forward(Z)``
-overwrites the pre-activations ``Z`` with ``f(Z)``, and
-``backward(delta, A, Z)`` multiplies the back-propagated error ``delta`` by
-``f'(z)`` in place.  Wherever the derivative can be written in terms of the
-stored output ``A = f(Z)`` it is, so that the pre-activations need not be kept
-(``needs_z`` is False).  Only GELU needs ``Z`` itself.
+An :class:`Activation` keeps side by side, in one place per function:
+
+- the numpy reference, in place on pre-allocated arrays: ``forward(Z)``
+  overwrites the pre-activations ``Z`` with ``f(Z)``, and
+  ``backward(delta, A, Z)`` multiplies the back-propagated error ``delta``
+  by ``f'(z)`` in place.  Wherever the derivative can be written in terms of
+  the stored output ``A = f(Z)`` it is, so that the pre-activations need not
+  be kept (``needs_z`` is False).  Only GELU needs ``Z`` itself;
+- the same arithmetic, in the same order, with the functions of the Python
+  array API standard (``xp_forward``, ``xp_backward``; :mod:`.xp`), which
+  return new arrays;
+- the ONNX operators of the forward pass (``onnx``; ``skbackprop._onnx``);
+- the number of the activation in the compiled epoch of tiny networks
+  (``tiny_code``; :mod:`.compiled_epoch`, whose switch is checked against
+  these numbers by ``tests/test_maths_written_once.py``).
+
+A form left out (None) is refused by name by its backend: the array API and
+ONNX export raise an error naming the activation, and tiny networks train on
+the numpy path instead of the compiled epoch.  A new activation is thus one
+entry in :data:`ACTIVATIONS` that runs everywhere its forms are given.
 
 The registry :data:`ACTIVATIONS` is keyed by the public string used in the
 estimators' ``activation`` parameter.
@@ -26,7 +40,7 @@ __all__ = [
 
 
 class Activation:
-    """An activation function and its derivative.
+    """An activation function and its derivative, in every backend's form.
 
     Parameters
     ----------
@@ -42,19 +56,90 @@ class Activation:
     init_factor : float
         Numerator of the Glorot uniform bound ``sqrt(factor / (fan_in +
         fan_out))``; 2 for the logistic function, 6 otherwise (as sklearn).
+    xp_forward : callable ``(ns, c, z) -> array``, optional
+        ``f(z)`` on an array-API namespace (``ns`` an
+        :class:`.xp.ArrayNamespace`, ``c`` its 0-d constants), in the order
+        of ``forward``'s arithmetic.  None: the array API refuses it.
+    xp_backward : callable ``(ns, delta, a, z) -> array``, optional
+        ``delta * f'`` on an array-API namespace, in the order of
+        ``backward``'s arithmetic (not needed by output activations).
+    onnx : callable ``(ops, x, dtype, opset) -> node``, optional
+        Builds ``f(x)`` from skl2onnx's ONNX operators (``ops``, the module
+        ``skl2onnx.algebra.onnx_ops``) for a graph of ``dtype``.  None: ONNX
+        export refuses it.
+    tiny_code : int, optional
+        Its number in the compiled epoch's switch; None: tiny networks
+        train on the numpy path.
     """
 
-    __slots__ = ("name", "forward", "backward", "needs_z", "init_factor")
+    __slots__ = ("name", "forward", "backward", "needs_z", "init_factor",
+                 "_xp_forward", "_xp_backward", "onnx", "tiny_code")
 
-    def __init__(self, name, forward, backward, needs_z=False, init_factor=6.0):
+    def __init__(self, name, forward, backward, needs_z=False, init_factor=6.0,
+                 *, xp_forward=None, xp_backward=None, onnx=None,
+                 tiny_code=None):
         self.name = name
         self.forward = forward
         self.backward = backward
         self.needs_z = needs_z
         self.init_factor = init_factor
+        self._xp_forward = xp_forward
+        self._xp_backward = xp_backward
+        self.onnx = onnx
+        self.tiny_code = tiny_code
+
+    def xp_forward(self, ns, c, z):
+        """``f(z)`` as a new array of the namespace ``ns``."""
+        if self._xp_forward is None:
+            raise self._no_array_api()
+        return self._xp_forward(ns, c, z)
+
+    def xp_backward(self, ns, delta, a, z):
+        """``delta * f'`` from the layer's output ``a`` (and ``z`` where
+        ``needs_z``), as a new array of the namespace ``ns``."""
+        if self._xp_backward is None:
+            raise self._no_array_api()
+        return self._xp_backward(ns, delta, a, z)
+
+    def require_array_api(self, backward=True):
+        """Raise NotImplementedError, naming the activation, unless it has
+        an array-API forward (and ``backward``) form."""
+        if self._xp_forward is None or (backward and self._xp_backward is None):
+            raise self._no_array_api()
+
+    def _no_array_api(self):
+        return NotImplementedError(
+            f"activation {self.name!r} has no array-API version yet; pass "
+            "numpy arrays (or leave array_api_dispatch off) to use it."
+        )
 
     def __repr__(self):
         return f"Activation({self.name!r})"
+
+
+# ONNX builders shared by several entries (``ops``: skl2onnx's operators)
+def _onnx_unary(op_name, **attributes):
+    def build(ops, x, dtype, opv):
+        return getattr(ops, op_name)(x, op_version=opv, **attributes)
+
+    return build
+
+
+# onnxruntime implements LeakyRelu, Elu, Softplus and Erf in float32 only:
+# in float64 the first three are written with operators it has for doubles
+def _onnx_by_dtype(float32_build, float64_build):
+    def build(ops, x, dtype, opv):
+        if dtype == np.float64:
+            return float64_build(ops, x, dtype, opv)
+        return float32_build(ops, x, dtype, opv)
+
+    return build
+
+
+def _onnx_where_negative(ops, x, negative, dtype, opv):
+    """``negative`` where ``x < 0``, ``x`` elsewhere."""
+    below = ops.OnnxLess(x, np.array([0.0], dtype=dtype), op_version=opv)
+    return ops.OnnxWhere(below, negative, x, op_version=opv)
 
 
 # identity: f(z) = z, f'(z) = 1
@@ -64,6 +149,15 @@ def _identity(Z):
 
 def _identity_backward(delta, A, Z):
     pass
+
+
+IDENTITY = Activation(
+    "identity", _identity, _identity_backward,
+    xp_forward=lambda ns, c, z: z,
+    xp_backward=lambda ns, delta, a, z: delta,
+    onnx=lambda ops, x, dtype, opv: x,
+    tiny_code=0,
+)
 
 
 # logistic: f(z) = 1 / (1 + e^-z), f'(z) = f(z) (1 - f(z)).
@@ -77,6 +171,20 @@ def _logistic_backward(delta, A, Z):
     delta -= delta * A  # delta * A * (1 - A) without a temporary for 1 - A
 
 
+def _logistic_xp_backward(ns, delta, a, z):
+    d = delta * a
+    return d - d * a
+
+
+LOGISTIC = Activation(
+    "logistic", _logistic, _logistic_backward, init_factor=2.0,
+    xp_forward=lambda ns, c, z: 1.0 / (1.0 + ns.xp.exp(-z)),
+    xp_backward=_logistic_xp_backward,
+    onnx=_onnx_unary("OnnxSigmoid"),
+    tiny_code=1,
+)
+
+
 # tanh: f'(z) = 1 - f(z)^2
 def _tanh(Z):
     np.tanh(Z, out=Z)
@@ -84,6 +192,15 @@ def _tanh(Z):
 
 def _tanh_backward(delta, A, Z):
     delta -= delta * A * A
+
+
+TANH = Activation(
+    "tanh", _tanh, _tanh_backward,
+    xp_forward=lambda ns, c, z: ns.xp.tanh(z),
+    xp_backward=lambda ns, delta, a, z: delta - delta * a * a,
+    onnx=_onnx_unary("OnnxTanh"),
+    tiny_code=2,
+)
 
 
 # relu: f(z) = max(z, 0); f'(z) = 1 where z > 0, which is where A > 0.
@@ -95,6 +212,16 @@ def _relu(Z):
 
 def _relu_backward(delta, A, Z):
     np.multiply(delta, A > 0, out=delta)
+
+
+RELU = Activation(
+    "relu", _relu, _relu_backward,
+    # NaN propagates, as np.maximum
+    xp_forward=lambda ns, c, z: ns.xp.maximum(z, c.zero),
+    xp_backward=lambda ns, delta, a, z: delta * ns.xp.astype(a > 0, delta.dtype),
+    onnx=_onnx_unary("OnnxRelu"),
+    tiny_code=3,
+)
 
 
 _LEAKY_SLOPE = 0.01
@@ -109,6 +236,23 @@ def _leaky_relu_backward(delta, A, Z):
     np.multiply(delta, _LEAKY_SLOPE, out=delta, where=A < 0)
 
 
+def _leaky_relu_onnx64(ops, x, dtype, opv):
+    slope = np.array([_LEAKY_SLOPE], dtype=dtype)
+    return _onnx_where_negative(ops, x, ops.OnnxMul(x, slope, op_version=opv),
+                                dtype, opv)
+
+
+LEAKY_RELU = Activation(
+    "leaky_relu", _leaky_relu, _leaky_relu_backward,
+    xp_forward=lambda ns, c, z: ns.xp.where(z < 0, z * _LEAKY_SLOPE, z),
+    xp_backward=lambda ns, delta, a, z: ns.xp.where(
+        a < 0, delta * _LEAKY_SLOPE, delta),
+    onnx=_onnx_by_dtype(_onnx_unary("OnnxLeakyRelu", alpha=_LEAKY_SLOPE),
+                        _leaky_relu_onnx64),
+    tiny_code=4,
+)
+
+
 # elu (alpha=1): f(z) = z for z > 0, e^z - 1 otherwise;
 # f'(z) = 1 for z > 0, e^z = f(z) + 1 otherwise.
 def _elu(Z):
@@ -121,6 +265,26 @@ def _elu_backward(delta, A, Z):
     np.multiply(delta, A + 1, out=delta, where=A < 0)
 
 
+def _elu_xp(ns, c, z):
+    xp = ns.xp
+    return xp.where(z < 0, xp.expm1(xp.minimum(z, c.zero)), z)
+
+
+def _elu_onnx64(ops, x, dtype, opv):
+    exp = ops.OnnxExp(x, op_version=opv)
+    expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
+    return _onnx_where_negative(ops, x, expm1, dtype, opv)
+
+
+ELU = Activation(
+    "elu", _elu, _elu_backward,
+    xp_forward=_elu_xp,
+    xp_backward=lambda ns, delta, a, z: ns.xp.where(a < 0, delta * (a + 1.0), delta),
+    onnx=_onnx_by_dtype(_onnx_unary("OnnxElu", alpha=1.0), _elu_onnx64),
+    tiny_code=5,
+)
+
+
 # softplus: f(z) = log(1 + e^z); f'(z) = sigmoid(z) = 1 - e^-f(z).
 def _softplus(Z):
     np.logaddexp(Z, 0, out=Z)
@@ -128,6 +292,24 @@ def _softplus(Z):
 
 def _softplus_backward(delta, A, Z):
     delta *= -np.expm1(-A)
+
+
+def _softplus_onnx64(ops, x, dtype, opv):
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which never overflows
+    tail = ops.OnnxExp(ops.OnnxNeg(ops.OnnxAbs(x, op_version=opv),
+                                   op_version=opv), op_version=opv)
+    log = ops.OnnxLog(ops.OnnxAdd(tail, np.array([1.0], dtype=dtype),
+                                  op_version=opv), op_version=opv)
+    return ops.OnnxAdd(ops.OnnxRelu(x, op_version=opv), log, op_version=opv)
+
+
+SOFTPLUS = Activation(
+    "softplus", _softplus, _softplus_backward,
+    xp_forward=lambda ns, c, z: ns.xp.logaddexp(z, c.zero),
+    xp_backward=lambda ns, delta, a, z: delta * -ns.xp.expm1(-a),
+    onnx=_onnx_by_dtype(_onnx_unary("OnnxSoftplus"), _softplus_onnx64),
+    tiny_code=7,
+)
 
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -146,6 +328,34 @@ def _gelu_backward(delta, A, Z):
     delta *= pdf
 
 
+def _gelu_xp_backward(ns, delta, a, z):
+    return delta * (ns.xp.exp(-0.5 * z * z) * z * _INV_SQRT_2PI + ns.ndtr(z))
+
+
+def _gelu_onnx(ops, x, dtype, opv):
+    if dtype == np.float64:
+        raise NotImplementedError(
+            "gelu is exported with ONNX's Erf, which onnxruntime implements "
+            "in float32 only: pass a float32 X_sample "
+            "(X_sample.astype(np.float32)) to export this model."
+        )
+    # 0.5 * x * (1 + erf(x / sqrt(2))), the exact form as the engine's
+    scaled = ops.OnnxDiv(x, np.array([np.sqrt(2.0)], dtype=dtype), op_version=opv)
+    erf = ops.OnnxErf(scaled, op_version=opv)
+    one_plus = ops.OnnxAdd(erf, np.array([1.0], dtype=dtype), op_version=opv)
+    half_x = ops.OnnxMul(x, np.array([0.5], dtype=dtype), op_version=opv)
+    return ops.OnnxMul(half_x, one_plus, op_version=opv)
+
+
+GELU = Activation(
+    "gelu", _gelu, _gelu_backward, needs_z=True,
+    xp_forward=lambda ns, c, z: z * ns.ndtr(z),
+    xp_backward=_gelu_xp_backward,
+    onnx=_gelu_onnx,
+    tiny_code=6,
+)
+
+
 # Output-only transforms (no derivative needed: the output delta is fused
 # with the loss, see losses.py).
 def _softmax(Z):
@@ -160,38 +370,51 @@ def softmax_normalise(Z):
     Z /= np.add.reduce(Z, axis=1, keepdims=True)
 
 
+def _softmax_xp(ns, c, z):
+    xp = ns.xp
+    e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+    return e / xp.sum(e, axis=1, keepdims=True)
+
+
 def _exp(Z):
     # Poisson's log link.  Clip the linear predictor below the float's
     # overflow threshold so a diverging fit yields a huge finite rate rather
     # than inf and RuntimeWarnings; the fit detects divergence from the loss.
-    np.minimum(Z, np.log(np.finfo(Z.dtype).max) - 1.0, out=Z)
+    np.minimum(Z, exp_cap(Z.dtype), out=Z)
     np.exp(Z, out=Z)
+
+
+def exp_cap(dtype):
+    """The largest linear predictor the ``exp`` output takes: one below
+    ``log`` of the dtype's largest float, so its rate stays finite."""
+    return np.log(np.finfo(dtype).max) - 1.0
 
 
 def _no_backward(delta, A, Z):  # pragma: no cover - never called
     raise RuntimeError("output activations are differentiated with the loss")
 
 
+SOFTMAX = Activation(
+    "softmax", _softmax, _no_backward,
+    xp_forward=_softmax_xp,
+    onnx=_onnx_unary("OnnxSoftmax", axis=1),
+    tiny_code=8,
+)
+
+EXP = Activation(
+    "exp", _exp, _no_backward,
+    xp_forward=lambda ns, c, z: ns.xp.exp(ns.xp.minimum(z, c.exp_cap)),
+    onnx=_onnx_unary("OnnxExp"),
+    tiny_code=9,
+)
+
 ACTIVATIONS = {
-    "identity": Activation("identity", _identity, _identity_backward),
-    "logistic": Activation(
-        "logistic", _logistic, _logistic_backward, init_factor=2.0
-    ),
-    "tanh": Activation("tanh", _tanh, _tanh_backward),
-    "relu": Activation("relu", _relu, _relu_backward),
-    "leaky_relu": Activation("leaky_relu", _leaky_relu, _leaky_relu_backward),
-    "elu": Activation("elu", _elu, _elu_backward),
-    "gelu": Activation("gelu", _gelu, _gelu_backward, needs_z=True),
-    "softplus": Activation("softplus", _softplus, _softplus_backward),
+    act.name: act
+    for act in (IDENTITY, LOGISTIC, TANH, RELU, LEAKY_RELU, ELU, GELU, SOFTPLUS)
 }
 """Hidden-layer activations keyed by their public name."""
 
-OUTPUT_ACTIVATIONS = {
-    "identity": ACTIVATIONS["identity"],
-    "logistic": ACTIVATIONS["logistic"],
-    "softmax": Activation("softmax", _softmax, _no_backward),
-    "exp": Activation("exp", _exp, _no_backward),
-}
+OUTPUT_ACTIVATIONS = {act.name: act for act in (IDENTITY, LOGISTIC, SOFTMAX, EXP)}
 """Output activations keyed by the value of ``out_activation_``."""
 
 

@@ -23,7 +23,7 @@ is purely a matter of speed.  They are used where they pay for loading them
 (once per process, which would dominate a short fit): see
 :func:`select_kernels`.  ``SKBACKPROP_NUMBA=0`` in the environment turns them
 off.  Tiny networks trained long run whole epochs as one compiled loop
-instead (:func:`tiny_epoch_loop`, :mod:`._numba_small`), equal to the numpy
+instead (:func:`tiny_epoch_loop`, :mod:`.compiled_epoch`), equal to the numpy
 path to rounding only.
 
 A kernels object is stateless; its methods work in place on the arrays they
@@ -42,8 +42,6 @@ from .activations import softmax_normalise
 from .optimizers import adam_step, add_l2_gradient, sgd_step
 
 __all__ = [
-    "ACTIVATION_CODES",
-    "LOSS_CODES",
     "MIN_PARAMS",
     "NumbaKernels",
     "NumpyKernels",
@@ -60,20 +58,11 @@ the compiled loops to pay for loading them."""
 
 TINY_FLOPS = 20_000
 """Largest network (multiply-adds of a forward pass over one batch) whose
-epochs run as one compiled loop, :mod:`._numba_small`."""
+epochs run as one compiled loop, :mod:`.compiled_epoch`."""
 
 TINY_MIN_BATCHES = 1000
 """Fewest batches a fit must plan for the compiled epoch to pay for loading
 it (once per process)."""
-
-ACTIVATION_CODES = {
-    "identity": 0, "logistic": 1, "tanh": 2, "relu": 3, "leaky_relu": 4,
-    "elu": 5, "gelu": 6, "softplus": 7, "softmax": 8, "exp": 9,
-}
-"""The activations' numbers in :mod:`._numba_small`."""
-
-LOSS_CODES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2, "poisson": 3}
-"""The losses' numbers in :mod:`._numba_small`."""
 
 disabled = os.environ.get("SKBACKPROP_NUMBA", "1") == "0"
 """Whether the compiled loops are turned off (``SKBACKPROP_NUMBA=0``)."""
@@ -240,17 +229,17 @@ def tiny_epoch_loop(network, capacity, planned_batches):
     not pay: a network with more than :data:`TINY_FLOPS` multiply-adds per
     batch (numpy's vectorised passes then cost no more than the loop's), a
     fit of fewer than :data:`TINY_MIN_BATCHES` batches, an activation or loss
-    the loop has no code for (a new one runs on the numpy path until it has
-    one), or no numba."""
+    whose registry entry has no ``tiny_code`` (a new one runs on the numpy
+    path: the loop cannot compile a Python function into its switch), or
+    no numba."""
     units = network.layer_units
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
     if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
         return None
-    names = [a.name for a in network.layer_activations[1:]]
-    if (any(n not in ACTIVATION_CODES for n in names)
-            or network.loss.name not in LOSS_CODES):
+    entries = [*network.layer_activations[1:], network.loss]
+    if any(entry.tiny_code is None for entry in entries):
         return None
     if not numba_available():
         return None
-    module = _numba_module("_numba_small")
+    module = _numba_module("compiled_epoch")
     return None if module is None else module.tiny_epoch

@@ -23,6 +23,13 @@ gradient always agree, for any number of outputs.
 
 Probabilities are clipped to ``[eps, 1 - eps]`` before the logarithm (as
 scikit-learn does), so no ``log(0)`` is ever taken.
+
+As activations (:mod:`.activations`), each :class:`Loss` entry holds every
+backend's form beside the numpy one: the per-sample losses on an array-API
+namespace (``xp_per_sample``, in the numpy form's order of arithmetic) and
+its number in the compiled epoch of tiny networks (``tiny_code``).  A form
+left out is refused by name (the array API) or makes tiny networks train on
+the numpy path.
 """
 
 import numpy as np
@@ -49,6 +56,11 @@ def _squared_error(A, Y, sample_weight):
     return 0.5 * _weighted_sum(per_sample, sample_weight)
 
 
+def _squared_error_xp(ns, c, A, Y):
+    d = A - Y
+    return 0.5 * ns.xp.sum(d * d, axis=1)
+
+
 def _log_loss(A, Y, sample_weight):
     # the clipped probabilities are positive, so y log p needs no xlogy
     log_p = _clip_prob(A)
@@ -59,10 +71,24 @@ def _log_loss(A, Y, sample_weight):
     return -_weighted_sum(log_p.sum(axis=1), sample_weight)
 
 
+def _log_loss_xp(ns, c, A, Y):
+    xp = ns.xp
+    P = xp.clip(A, c.eps, 1.0 - c.eps)
+    return -xp.sum(Y * xp.log(P), axis=1)
+
+
 def _binary_log_loss(A, Y, sample_weight):
     P = _clip_prob(A)
     per_sample = -(xlogy(Y, P) + xlogy(1 - Y, 1 - P)).sum(axis=1)
     return _weighted_sum(per_sample, sample_weight)
+
+
+def _binary_log_loss_xp(ns, c, A, Y):
+    xp = ns.xp
+    P = xp.clip(A, c.eps, 1.0 - c.eps)
+    terms = Y * xp.log(P)
+    terms = terms + (1.0 - Y) * xp.log(1.0 - P)
+    return -xp.sum(terms, axis=1)
 
 
 def _poisson(A, Y, sample_weight):
@@ -70,6 +96,13 @@ def _poisson(A, Y, sample_weight):
     rate = np.maximum(A, np.finfo(A.dtype).tiny)
     per_sample = (xlogy(Y, Y) - xlogy(Y, rate) - Y + rate).sum(axis=1)
     return _weighted_sum(per_sample, sample_weight)
+
+
+def _poisson_xp(ns, c, A, Y):
+    xp = ns.xp
+    rate = xp.maximum(A, c.tiny)
+    y_log_y = xp.where(Y > 0, Y * xp.log(xp.where(Y > 0, Y, c.one)), c.zero)
+    return xp.sum(y_log_y - Y * xp.log(rate) - Y + rate, axis=1)
 
 
 def _fused_delta(A, Y, sample_weight, scale, out):
@@ -83,7 +116,8 @@ def _fused_delta(A, Y, sample_weight, scale, out):
 
 
 class Loss:
-    """A loss function with its canonical output activation.
+    """A loss function with its canonical output activation, in every
+    backend's form.
 
     Parameters
     ----------
@@ -93,29 +127,63 @@ class Loss:
     out_activation : str
         Name of the output activation whose pairing makes the output delta
         ``a - y``.
+    xp_per_sample : callable ``(ns, c, A, Y) -> array``, optional
+        The per-sample losses on an array-API namespace (``ns`` an
+        :class:`.xp.ArrayNamespace`, ``c`` its 0-d constants).  None: the
+        array API refuses the loss.
+    tiny_code : int, optional
+        Its number in the compiled epoch's switch; None: tiny networks
+        train on the numpy path.
     """
 
-    __slots__ = ("name", "value", "out_activation")
+    __slots__ = ("name", "value", "out_activation", "_xp_per_sample",
+                 "tiny_code")
 
-    def __init__(self, name, value, out_activation):
+    def __init__(self, name, value, out_activation, *, xp_per_sample=None,
+                 tiny_code=None):
         self.name = name
         self.value = value
         self.out_activation = out_activation
+        self._xp_per_sample = xp_per_sample
+        self.tiny_code = tiny_code
 
     @staticmethod
     def delta(A, Y, sample_weight, scale, out):
         """Fused output delta ``dL/dz_L``, written into ``out``."""
         return _fused_delta(A, Y, sample_weight, scale, out)
 
+    def xp_sum(self, ns, c, A, Y, sw):
+        """``sum_i s_i l_i`` as a 0-d array of the namespace ``ns``."""
+        self.require_array_api()
+        per_sample = self._xp_per_sample(ns, c, A, Y)
+        xp = ns.xp
+        return xp.sum(per_sample) if sw is None else xp.sum(per_sample * sw)
+
+    def require_array_api(self):
+        """Raise NotImplementedError, naming the loss, unless it has an
+        array-API form."""
+        if self._xp_per_sample is None:
+            raise NotImplementedError(
+                f"loss {self.name!r} has no array-API version yet; pass "
+                "numpy arrays (or leave array_api_dispatch off) to use it."
+            )
+
     def __repr__(self):
         return f"Loss({self.name!r})"
 
 
 LOSSES = {
-    "squared_error": Loss("squared_error", _squared_error, "identity"),
-    "log_loss": Loss("log_loss", _log_loss, "softmax"),
-    "binary_log_loss": Loss("binary_log_loss", _binary_log_loss, "logistic"),
-    "poisson": Loss("poisson", _poisson, "exp"),
+    loss.name: loss
+    for loss in (
+        Loss("squared_error", _squared_error, "identity",
+             xp_per_sample=_squared_error_xp, tiny_code=0),
+        Loss("log_loss", _log_loss, "softmax",
+             xp_per_sample=_log_loss_xp, tiny_code=1),
+        Loss("binary_log_loss", _binary_log_loss, "logistic",
+             xp_per_sample=_binary_log_loss_xp, tiny_code=2),
+        Loss("poisson", _poisson, "exp",
+             xp_per_sample=_poisson_xp, tiny_code=3),
+    )
 }
 """Losses keyed by name."""
 

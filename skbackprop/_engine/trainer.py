@@ -14,7 +14,7 @@ import os
 import numpy as np
 from scipy.sparse import issparse
 
-from .kernels import ACTIVATION_CODES, LOSS_CODES, select_kernels, tiny_epoch_loop
+from .kernels import select_kernels, tiny_epoch_loop
 from .masks import row_keys
 from .xp import XpTrainer
 
@@ -282,7 +282,7 @@ class TinyTrainer(Trainer):
     """A :class:`Trainer` whose epochs run as one compiled loop.
 
     For tiny networks numpy's per-call overhead is nearly all of a batch's
-    time; :func:`._numba_small.tiny_epoch` runs a whole epoch in one call,
+    time; :func:`.compiled_epoch.tiny_epoch` runs a whole epoch in one call,
     with the same formulas (its sums in another order: results agree to
     rounding, not bit for bit).  Single steps and the L-BFGS objective are
     the numpy ones; sparse input falls back to the numpy epoch.  Its
@@ -307,12 +307,12 @@ class TinyTrainer(Trainer):
             np.zeros(size, network.dtype) for _ in range(3)
         )
         self.codes = np.array(
-            [ACTIVATION_CODES[a.name] for a in network.layer_activations[1:]],
+            [a.tiny_code for a in network.layer_activations[1:]],
             dtype=np.int64,
         )
         finfo = np.finfo(network.dtype)
         self.consts = np.array([
-            LOSS_CODES[network.loss.name], finfo.eps, finfo.tiny,
+            network.loss.tiny_code, finfo.eps, finfo.tiny,
             np.log(finfo.max) - 1.0,
         ])
 

@@ -1,13 +1,14 @@
 """The engine on any array-API namespace (torch, CuPy, array_api_strict).
 
 The same network, formulas and arithmetic order as the numpy engine
-(:mod:`.network`, :mod:`.losses`, :mod:`.activations`, :mod:`.optimizers`),
-written with the functions of the Python array API standard, so that it runs
-where the arrays live -- a GPU included.  The array API has no ``out=``
-arguments: the passes return new arrays instead of writing into a workspace,
-and only the parameters, the optimizer's state and the gradient are updated
-in place.  Everything stays on the device inside an epoch; the loss reaches
-the host once per epoch.
+(:mod:`.network`, :mod:`.optimizers`), written with the functions of the
+Python array API standard, so that it runs where the arrays live -- a GPU
+included; each activation and loss brings its own array-API form, beside
+its numpy one, in its registry entry (:mod:`.activations`, :mod:`.losses`).
+The array API has no ``out=`` arguments: the passes return new arrays
+instead of writing into a workspace, and only the parameters, the
+optimizer's state and the gradient are updated in place.  Everything stays
+on the device inside an epoch; the loss reaches the host once per epoch.
 
 :class:`ArrayNamespace` is what the engine needs to know of a namespace: the
 module, the device, and how to move arrays to and from the host (the
@@ -22,8 +23,6 @@ import numpy as np
 from scipy.special import ndtr as _numpy_ndtr
 
 __all__ = ["ArrayNamespace", "XpKernels", "XpTrainer", "copy_array", "xp_predict"]
-
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class ArrayNamespace:
@@ -83,96 +82,14 @@ class _Constants:
         self.exp_cap = ns.asarray(math.log(float(finfo.max)) - 1.0, dtype=dtype)
 
 
-def _activate(ns, c, name, z):
-    """``f(z)`` for any activation, hidden or output."""
-    xp = ns.xp
-    if name == "relu":
-        return xp.maximum(z, c.zero)  # NaN propagates, as np.maximum
-    if name == "tanh":
-        return xp.tanh(z)
-    if name == "logistic":
-        return 1.0 / (1.0 + xp.exp(-z))
-    if name == "leaky_relu":
-        return xp.where(z < 0, z * 0.01, z)
-    if name == "elu":
-        return xp.where(z < 0, xp.expm1(xp.minimum(z, c.zero)), z)
-    if name == "softplus":
-        return xp.logaddexp(z, c.zero)
-    if name == "gelu":
-        return z * ns.ndtr(z)
-    if name == "softmax":
-        e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
-        return e / xp.sum(e, axis=1, keepdims=True)
-    if name == "exp":
-        return xp.exp(xp.minimum(z, c.exp_cap))
-    if name == "identity":
-        return z
-    raise _no_xp_version(name)
-
-
-def _derivative_times(ns, name, delta, a, z):
-    """``delta * f'`` at the layer, from its output ``a`` (``z`` for GELU),
-    in the numpy engine's order of operations."""
-    xp = ns.xp
-    if name == "relu":
-        return delta * xp.astype(a > 0, delta.dtype)
-    if name == "tanh":
-        return delta - delta * a * a
-    if name == "logistic":
-        d = delta * a
-        return d - d * a
-    if name == "leaky_relu":
-        return xp.where(a < 0, delta * 0.01, delta)
-    if name == "elu":
-        return xp.where(a < 0, delta * (a + 1.0), delta)
-    if name == "softplus":
-        return delta * -xp.expm1(-a)
-    if name == "gelu":
-        return delta * (xp.exp(-0.5 * z * z) * z * _INV_SQRT_2PI + ns.ndtr(z))
-    if name == "identity":
-        return delta
-    raise _no_xp_version(name)
-
-
-XP_ACTIVATIONS = frozenset({
-    "identity", "relu", "tanh", "logistic", "leaky_relu", "elu", "softplus",
-    "gelu", "softmax", "exp",
-})
-"""The activations :func:`_activate` knows; an activation added to the
-numpy registry alone is refused here rather than run as the identity."""
-
-
-def _no_xp_version(name):
-    return NotImplementedError(
-        f"activation {name!r} has no array-API version yet; pass numpy arrays "
-        "(or leave array_api_dispatch off) to use it."
-    )
-
-
 def check_activations(network):
-    """Raise NotImplementedError for an activation this module lacks."""
-    for act in network.layer_activations[1:]:
-        if act.name not in XP_ACTIVATIONS:
-            raise _no_xp_version(act.name)
-
-
-def _loss_sum(ns, c, name, A, Y, sw):
-    """``sum_i s_i l_i`` as a 0-d device array (see :mod:`.losses`)."""
-    xp = ns.xp
-    if name == "squared_error":
-        d = A - Y
-        per_sample = 0.5 * xp.sum(d * d, axis=1)
-    elif name == "poisson":
-        rate = xp.maximum(A, c.tiny)
-        y_log_y = xp.where(Y > 0, Y * xp.log(xp.where(Y > 0, Y, c.one)), c.zero)
-        per_sample = xp.sum(y_log_y - Y * xp.log(rate) - Y + rate, axis=1)
-    else:
-        P = xp.clip(A, c.eps, 1.0 - c.eps)
-        terms = Y * xp.log(P)
-        if name == "binary_log_loss":
-            terms = terms + (1.0 - Y) * xp.log(1.0 - P)
-        per_sample = -xp.sum(terms, axis=1)
-    return xp.sum(per_sample) if sw is None else xp.sum(per_sample * sw)
+    """Raise NotImplementedError, naming it, for an activation or loss
+    whose registry entry has no array-API form."""
+    hidden = network.layer_activations[1:-1]
+    for act in hidden:
+        act.require_array_api()
+    network.layer_activations[-1].require_array_api(backward=False)
+    network.loss.require_array_api()
 
 
 def _unpack(ns, network, flat):
@@ -191,7 +108,7 @@ def _forward(ns, c, network, flat, X):
     for k, act in enumerate(network.layer_activations[1:]):
         z = acts[-1] @ coefs[k] + intercepts[k]
         zs.append(z if act.needs_z else None)
-        acts.append(_activate(ns, c, act.name, z))
+        acts.append(act.xp_forward(ns, c, z))
     return acts, zs
 
 
@@ -203,7 +120,7 @@ def _data_loss_grad(ns, c, network, flat, X, Y, sw):
     acts, zs = _forward(ns, c, network, flat, X)
     weight = X.shape[0] if sw is None else xp.sum(sw)
     A = acts[-1]
-    loss = _loss_sum(ns, c, network.loss.name, A, Y, sw) / weight
+    loss = network.loss.xp_sum(ns, c, A, Y, sw) / weight
     scale = 1.0 / weight
     delta = (A - Y) * scale if sw is None else (A - Y) * (sw * scale)[:, None]
     grads_w, grads_b = [None] * len(coefs), [None] * len(coefs)
@@ -211,8 +128,8 @@ def _data_loss_grad(ns, c, network, flat, X, Y, sw):
         grads_w[k] = xp.reshape(acts[k].T @ delta, (-1,))
         grads_b[k] = xp.sum(delta, axis=0)
         if k > 0:
-            name = network.layer_activations[k].name
-            delta = _derivative_times(ns, name, delta @ coefs[k].T, acts[k], zs[k])
+            act = network.layer_activations[k]
+            delta = act.xp_backward(ns, delta @ coefs[k].T, acts[k], zs[k])
     return loss, xp.concat(grads_w + grads_b)
 
 
@@ -239,7 +156,7 @@ def xp_predict(ns, network, coefs, intercepts, X):
     c = _Constants(ns, dtype)
     a = X
     for k, act in enumerate(network.layer_activations[1:]):
-        a = _activate(ns, c, act.name, a @ coefs[k] + intercepts[k])
+        a = act.xp_forward(ns, c, a @ coefs[k] + intercepts[k])
     return a
 
 
@@ -408,8 +325,8 @@ class XpTrainer:
         """Whether the data term of the loss is finite at ``params``."""
         c = self._c(params.dtype)
         acts, _ = _forward(self.ns, c, self.network, params, X)
-        loss = _loss_sum(self.ns, c, self.network.loss.name, acts[-1], Y,
-                         sample_weight)
+        loss = self.network.loss.xp_sum(self.ns, c, acts[-1], Y,
+                                        sample_weight)
         return self.ns.all_finite(acts[-1]) and math.isfinite(float(loss))
 
     # the arrays of the training loop: copies, checks, host round trips

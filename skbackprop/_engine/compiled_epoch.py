@@ -10,10 +10,12 @@ products and sums run in a different order than BLAS and numpy's pairwise
 sums, so results agree to rounding (``tests/test_kernels.py`` bounds the
 difference per step), not bit for bit.
 
-Codes (see :data:`ACTIVATION_CODES`, :data:`LOSS_CODES` in
-:mod:`.kernels`): activations 0 identity, 1 logistic, 2 tanh, 3 relu,
-4 leaky_relu, 5 elu, 6 gelu, 7 softplus, 8 softmax, 9 exp; losses
-0 squared_error, 1 log_loss, 2 binary_log_loss, 3 poisson.
+The switches on ``code`` and ``loss_code`` use the numbers of the registry
+entries (``Activation.tiny_code`` in :mod:`.activations`, ``Loss.tiny_code``
+in :mod:`.losses`); ``tests/test_maths_written_once.py`` checks each entry's
+number against these switches.  They are written here as literals, not read
+from the registry, because numba's disk cache keys on this file alone: a
+number read from another module would be frozen into a stale cache.
 """
 
 import math
