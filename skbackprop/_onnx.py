@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from ._array_api import to_host
-from ._engine.activations import ACTIVATIONS, get_activation
+from ._engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._engine.network import hidden_activation_names
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 
@@ -39,23 +39,28 @@ def _skl2onnx():
 def _layer_activations(model):
     """The registry entries of layers 1..L: the hidden ones
     (``activation``, a name or one name per hidden layer), then the
-    output's; each builds its own ONNX operators."""
+    output's; each builds its own ONNX operators.  Raises
+    NotImplementedError, naming it, for a name without an ONNX form (or
+    without an entry)."""
     hidden = hidden_activation_names(model.activation, len(model.coefs_) - 1)
-    return [*(get_activation(name) for name in hidden),
-            get_activation(model.out_activation_, output=True)]
+    layers = [*((name, ACTIVATIONS) for name in hidden),
+              (model.out_activation_, OUTPUT_ACTIVATIONS)]
+    entries = []
+    for name, registry in layers:
+        entry = registry.get(name) if isinstance(name, str) else None
+        if entry is None or entry.onnx is None:
+            exportable = sorted(n for n, act in ACTIVATIONS.items() if act.onnx)
+            raise NotImplementedError(
+                f"Activation {name!r} cannot be exported to ONNX: no registry "
+                "entry with an ONNX form; exportable activations: "
+                f"{exportable}."
+            )
+        entries.append(entry)
+    return entries
 
 
 def _check_supported(model):
-    for act in _layer_activations(model):
-        if act.onnx is None:
-            exportable = sorted(
-                name for name, entry in ACTIVATIONS.items() if entry.onnx
-            )
-            raise NotImplementedError(
-                f"Activation {act.name!r} cannot be exported to ONNX: its "
-                "registry entry has no ONNX form; exportable activations: "
-                f"{exportable}."
-            )
+    _layer_activations(model)
     if isinstance(model, BackpropMLPClassifier) and model.n_outputs_ > 1 and (
         model.out_activation_ == "logistic"
     ):

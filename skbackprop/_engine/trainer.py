@@ -14,6 +14,7 @@ import os
 import numpy as np
 from scipy.sparse import issparse
 
+from .activations import exp_cap
 from .kernels import select_kernels, tiny_epoch_loop
 from .masks import row_keys
 from .xp import XpTrainer
@@ -313,7 +314,7 @@ class TinyTrainer(Trainer):
         finfo = np.finfo(network.dtype)
         self.consts = np.array([
             network.loss.tiny_code, finfo.eps, finfo.tiny,
-            np.log(finfo.max) - 1.0,
+            exp_cap(network.dtype),
         ])
 
     def prepare(self, X, shuffled):
