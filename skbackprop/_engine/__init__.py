@@ -2,12 +2,15 @@
 
 Modules pair each forward computation with its derivative:
 
-- :mod:`.activations` -- hidden and output activations and derivatives;
+- :mod:`.activations` -- hidden and output activations and derivatives,
+  each entry with its array-API and ONNX forms beside the numpy one;
 - :mod:`.losses` -- losses with fused canonical-link output deltas;
 - :mod:`.network` -- forward/backward passes over one flat parameter buffer;
 - :mod:`.masks` -- dropout masks as hashes of (row, seed, epoch, layer, unit);
 - :mod:`.optimizers` -- SGD (momentum/Nesterov), Adam, L-BFGS-B;
 - :mod:`.kernels` -- the array work of a step: numpy, or compiled loops;
+- :mod:`.compiled_epoch` -- a tiny network's whole epoch as one compiled
+  loop (numba), switching on the registry entries' ``tiny_code``;
 - :mod:`.trainer` -- what a fit asks of the engine (batch steps, epochs,
   the L-BFGS objective), behind which the kernels are chosen;
 - :mod:`.xp` -- the same on any array-API namespace (torch, CuPy, ...);
