@@ -14,8 +14,7 @@
   strength it gives the engine, named apart.
 """
 
-import copy
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -235,21 +234,19 @@ class TrainingRecord:
     def publish(self, est):
         """Write the record as ``est``'s fitted attributes (``loss_`` is
         left out until there is one)."""
-        for name, attr in _PUBLISHED.items():
-            value = getattr(self, name)
-            if value is None and name == "loss":
-                vars(est).pop(attr, None)
-            else:
-                setattr(est, attr, value)
+        state = vars(est)
+        state.update((attr, getattr(self, name)) for name, attr in _PUBLISHED.items())
+        if self.loss is None:
+            del state["loss_"]
 
     def copy(self):
         """A copy sharing no list with this record."""
-        twin = copy.copy(self)
-        for f in fields(twin):
-            value = getattr(twin, f.name)
-            if isinstance(value, list):
-                setattr(twin, f.name, list(value))
-        return twin
+        scores = self.validation_scores
+        return TrainingRecord(
+            self.n_iter, self.t, self.loss, list(self.loss_curve),
+            self.best_loss, None if scores is None else list(scores),
+            self.best_validation_score, self.no_improvement_count, self.scoring,
+        )
 
     def restart_validation(self, validates, scoring):
         """The best values and the stall count of a new model, for a fit

@@ -219,8 +219,8 @@ class ValidationScoreStall(_Stall):
 
 class Callbacks(StoppingRule):
     """scikit-learn's callbacks (``set_callbacks``): the record is
-    published as the estimator's attributes, then the epoch's task ends;
-    a callback that returns True stops training.
+    published as the estimator's attributes (when a callback is set), then
+    the epoch's task ends; a callback that returns True stops training.
 
     Parameters
     ----------
@@ -234,7 +234,8 @@ class Callbacks(StoppingRule):
         self.tasks, self.publish = tasks, publish
 
     def on_epoch_end(self, epoch):
-        self.publish(epoch.record)
+        if self.tasks.active:  # else nobody looks before the fit ends
+            self.publish(epoch.record)
         return self.tasks.end(reconstruction_attributes(epoch.trainer, epoch.weights))
 
 
