@@ -131,13 +131,15 @@ class Divergence(StoppingRule):
         if config.validates and not first_epoch:
             record.end_epoch(epoch.loss, epoch.n_samples, config.verbose)
             record.add_validation_score(float("nan"), config.verbose)
-        diverged(config.learning_rate_init, first_epoch)
+        diverged(config.learning_rate_init, first_epoch,
+                 kept="best epoch (by validation score)" if config.validates
+                 else "last finite epoch")
         return True
 
 
-def diverged(learning_rate_init, first_epoch):
+def diverged(learning_rate_init, first_epoch, kept="last finite epoch"):
     """Report a non-finite loss: an error on the first epoch of a model,
-    a ConvergenceWarning later."""
+    a ConvergenceWarning later (saying which weights are ``kept``)."""
     msg = (
         "Training diverged: the loss became non-finite. The input data may "
         "contain very large values (scale it, e.g. with StandardScaler) or "
@@ -146,7 +148,7 @@ def diverged(learning_rate_init, first_epoch):
     if first_epoch:
         raise ValueError(f"{SKLEARN_NON_FINITE} {msg}")
     warn(
-        msg + " Stopping; the weights of the last finite epoch are kept.",
+        msg + f" Stopping; the weights of the {kept} are kept.",
         ConvergenceWarning,
         module=_WARNING_MODULE,
     )

@@ -183,7 +183,8 @@ def test_a_diverging_early_stopping_fit_keeps_finite_weights_and_warns():
     params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
                   learning_rate_init=1, max_iter=20, early_stopping=True,
                   random_state=0)
-    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+    with pytest.warns(ConvergenceWarning, match=r"Training diverged.* the weights "
+                      r"of the best epoch \(by validation score\) are kept"):
         mlp = BackpropMLPRegressor(**params).fit(X_IRIS, Y_IRIS)
     assert mlp.n_iter_ < 20  # stopped at the divergence
     scores = mlp.validation_scores_
