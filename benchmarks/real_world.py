@@ -201,7 +201,7 @@ def blas_kernel_note():
 def print_environment():
     from threadpoolctl import threadpool_info
 
-    from skbackprop import _training
+    from skbackprop import _blas_threads
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"scikit-learn {sklearn.__version__}, {platform.platform()}")
@@ -209,10 +209,10 @@ def print_environment():
         print(f"  {info['user_api']}: {info['internal_api']} {info.get('version')}"
               f" ({info['filepath'].rsplit('/', 1)[-1]}), "
               f"{info['num_threads']} threads")
-    ours, others = _training._find_blas_libraries()
+    ours, others = _blas_threads._find_blas_libraries()
     print("inside an L-BFGS fit, the other BLAS pools "
           f"({len(others)}) get 1 thread, and numpy's too for products below "
-          f"{_training.LBFGS_THREADED_FLOPS:.0e} flops per pass; the "
+          f"{_blas_threads.LBFGS_THREADED_FLOPS:.0e} flops per pass; the "
           "stochastic solvers leave every pool as it is")
     note = blas_kernel_note()
     if note:

@@ -110,3 +110,15 @@ class FitTasks:
                 **self._data(),
             )
         )
+
+
+def reconstruction_attributes(trainer, flat):
+    """For callbacks: the fitted attributes of ``flat`` (``coefs_``,
+    ``intercepts_``), copied only when a callback asks for them (during its
+    hook, so the copy is of the weights the hook reports)."""
+
+    def attributes():
+        coefs, intercepts = trainer.unpack(trainer.copy(flat))
+        return {"coefs_": coefs, "intercepts_": intercepts}
+
+    return attributes

@@ -1,8 +1,10 @@
 """scikit-learn estimators around the backpropagation engine.
 
 This module is the thin sklearn shell: parameters, input validation, label
-encoding and fitted attributes.  The epoch loop, early stopping and rollback
-live in :mod:`skbackprop._training`; the mathematics in
+encoding and fitted attributes.  A fit's settings and record are objects of
+:mod:`skbackprop._fit_state`; the epoch loop and rollback live in
+:mod:`skbackprop._training`, the stopping rules (early stopping among them)
+in :mod:`skbackprop._stopping_rules`; the mathematics in
 :mod:`skbackprop._engine`.
 """
 
@@ -33,8 +35,9 @@ from sklearn.utils.validation import (
 )
 
 from . import _array_api as array_api
-from . import _extensions as extensions
+from . import _params_beyond_sklearn as beyond_sklearn
 from . import _training as training
+from ._blas_threads import blas_threads
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import (
     ALPHA_SCALING_DOC,
@@ -43,7 +46,8 @@ from ._docstrings import (
     score_doc,
 )
 from ._engine import ACTIVATIONS, Network, get_loss
-from ._guard import guarded
+from ._fit_state import STOCHASTIC_SOLVERS, FitConfig, TrainingRecord
+from ._one_fit_at_a_time import guarded
 from ._persistence import load_state
 from ._predict import PredictMixin
 from ._validation import (
@@ -168,12 +172,12 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
 
     def _reset_training_state(self, Y, layer_units):
         """The fitted attributes of a model that has not trained yet."""
-        self.n_iter_ = 0
-        self.t_ = 0
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
-        self.loss_curve_ = []
+        record = TrainingRecord.of(self)
+        record.n_iter, record.t, record.loss_curve = 0, 0, []
+        record.publish(self)
         self._reset_validation_state(incremental=False)
         if hasattr(self, "_optimizer"):
             del self._optimizer
@@ -181,16 +185,13 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
     def _reset_validation_state(self, incremental):
         """The best-loss / validation attributes for this fit's mode (with
         early stopping or without), as a new model has them."""
-        self._no_improvement_count = 0
-        if (self.solver in training.STOCHASTIC_SOLVERS and self.early_stopping
-                and not incremental):
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = np.inf
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        record = TrainingRecord.of(self)
+        record.restart_validation(
+            training.makes_validation_split(self.solver, self.early_stopping,
+                                            incremental),
+            beyond_sklearn.scoring_key(self.scoring),
+        )
+        record.publish(self)
 
     def _pack_current(self, network):
         """Copy ``coefs_``/``intercepts_`` (possibly set by the user) into a
@@ -225,16 +226,23 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
 
     def _adopt_changed_settings(self, incremental):
         """Settings changed since the last fit take effect when training
-        continues: the loss (``out_activation_`` follows it) and
-        early_stopping (its attributes start over, as in a new model)."""
+        continues: the loss (``out_activation_`` follows it),
+        early_stopping and the validation metric (``scoring``): the
+        validation history starts over, as in a new model."""
         out_activation = self._output_activation()
-        early_stopping = (self.solver in training.STOCHASTIC_SOLVERS
-                          and self.early_stopping and not incremental)
+        validates = training.makes_validation_split(self.solver, self.early_stopping,
+                                           incremental)
         scores = getattr(self, "validation_scores_", None)
+        metric = beyond_sklearn.scoring_key(self.scoring)
+        # a model saved before the metric was recorded: assume this one
+        other_metric = getattr(self, "_validation_scoring", metric) != metric
         if (out_activation != self.out_activation_
-                or early_stopping != (scores is not None)):
+                or validates != (scores is not None)
+                or validates and other_metric):
             self.out_activation_ = out_activation
             self._reset_validation_state(incremental)
+        elif validates:
+            self._validation_scoring = metric
 
     # ------------------------------------------------------------------
     # persistence: the pickled state holds only strings, numbers and arrays
@@ -258,7 +266,9 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
     # fitting
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._hidden_layer_sizes()
-        extensions.check_extension_params(self, len(hidden))
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        beyond_sklearn.check_params_beyond_sklearn(self, len(hidden))
         if not hasattr(self, "coefs_") or not (self.warm_start or incremental):
             start = "new"  # new weights
         elif not hasattr(self, "n_outputs_"):
@@ -305,15 +315,10 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
             None if sample_weight is None else {"sample_weight": sw},
         )
         tasks.begin_fit()
-        threads = training.blas_threads(self.solver, network.layer_units, Y.shape[0])
-        with np.errstate(all="ignore"), threads:
-            if self.solver in training.STOCHASTIC_SOLVERS:
-                training.fit_stochastic(
-                    self, network, flat, X, Y, sw, incremental, random_state, tasks,
-                    ns,
-                )
-            else:
-                training.fit_lbfgs(self, network, flat, X, Y, sw, tasks, ns)
+        config = FitConfig.from_estimator(self, len(hidden), incremental)
+        with blas_threads(self.solver, network.layer_units, Y.shape[0]):
+            training.train(self, config, network, flat, (X, Y, sw), random_state,
+                           tasks, ns)
         if not np.isfinite(array_api.to_host(flat)).all():  # pragma: no cover
             raise ValueError(training.SKLEARN_NON_FINITE)
         tasks.end_fit()
@@ -380,7 +385,7 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):
-        if self.solver not in training.STOCHASTIC_SOLVERS:
+        if self.solver not in STOCHASTIC_SOLVERS:
             raise AttributeError(
                 "partial_fit is only available for stochastic"
                 " optimizers. %s is not stochastic." % self.solver
@@ -392,7 +397,7 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         accuracy / R^2 by default."""
         if self.scoring is None:
             return self._score(X, y, sample_weight=sample_weight)
-        return extensions.scorer_validation_score(self, X, y, sample_weight)
+        return beyond_sklearn.scorer_validation_score(self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,149 +1,61 @@
 """The training loop of the estimators.
 
 :func:`fit_stochastic` runs the epochs of 'sgd' and 'adam', :func:`fit_lbfgs`
-drives scipy's L-BFGS-B; both write the fitted attributes of the estimator
-(``loss_curve_``, ``n_iter_``, ``t_``, ...) as they go, so callbacks and
-``verbose`` see them live.  The arithmetic of a step is the engine's
-(:func:`skbackprop._engine.make_trainer`): nothing here knows which kernels
-run.
+drives scipy's L-BFGS-B (:func:`run_lbfgs` takes any objective).  A fit
+reads its settings from a :class:`~skbackprop._fit_state.FitConfig` and
+keeps what it did in a :class:`~skbackprop._fit_state.TrainingRecord`,
+published as the estimator's fitted attributes (``loss_curve_``,
+``n_iter_``, ``t_``, ...) as it goes, so callbacks and ``verbose`` see them
+live.  After each epoch the stopping rules of
+:mod:`skbackprop._stopping_rules` decide whether to go on.  The arithmetic
+of a step is the engine's (:func:`skbackprop._engine.make_trainer`):
+nothing here knows which kernels run.
 
 Failures are atomic at two levels.  :func:`snapshot_state` /
 :func:`restore_state` copy the estimator's fitted state before a fit and put
 the copy back if the fit raises.  Within a fit, an :class:`EpochCheckpoint`
-copies the state an epoch changes (weights, optimizer, counters) before the
-epoch, and restores it when the epoch diverges or is interrupted, so the
+copies the state an epoch changes (weights, optimizer, the record) before
+the epoch, and restores it when the epoch diverges or is interrupted, so the
 model left behind is wholly the previous epoch's.
 """
 
 import copy
-import os
-import threading
-from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ._array_api import host_dtype, to_host
-from ._engine import SGD, Adam, make_trainer, minimize_lbfgs
-from ._extensions import dropout_rates, dropout_seed
+from ._callbacks import reconstruction_attributes
+from ._engine import make_trainer, minimize_lbfgs
+from ._fit_state import (
+    STOCHASTIC_SOLVERS,
+    L2Penalty,
+    TrainingRecord,
+    makes_validation_split,
+)
+from ._params_beyond_sklearn import dropout_seed
+from ._stopping_rules import SKLEARN_NON_FINITE, EpochEnd, stopping_rules
 from ._warnings import warn
 
 __all__ = [
+    "SKLEARN_NON_FINITE",
     "STOCHASTIC_SOLVERS",
-    "blas_threads",
+    "EpochCheckpoint",
     "fit_lbfgs",
     "fit_stochastic",
+    "makes_validation_split",
     "restore_state",
+    "run_lbfgs",
     "snapshot_state",
+    "train",
 ]
-
-STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 # private attributes that are part of the fitted state (besides the public
 # ones, which end with an underscore)
-_PRIVATE_STATE = ("_label_binarizer", "_optimizer", "_no_improvement_count")
-
-# the attributes one epoch changes (the weights and the optimizer aside)
-_EPOCH_STATE = (
-    "n_iter_", "t_", "loss_", "loss_curve_", "best_loss_",
-    "_no_improvement_count", "validation_scores_", "best_validation_score_",
-)
-
-
-# ----------------------------------------------------------------------
-# BLAS threads
-LBFGS_THREADED_FLOPS = 8e6
-"""Smallest full-batch forward pass (in flops) for which L-BFGS keeps
-numpy's BLAS threads; below it, one thread is faster."""
-
-_blas_libraries = None  # (numpy's BLAS, the others), found once
-
-
-def _find_blas_libraries():
-    """numpy's BLAS thread pools and the others (scipy's, say).
-
-    With wheels, numpy and scipy each load their own OpenBLAS; a library
-    under a folder named like numpy's is numpy's.  When none is (one BLAS
-    shared by all, as with conda), every library counts as numpy's.
-    """
-    global _blas_libraries
-    if _blas_libraries is None:
-        from threadpoolctl import ThreadpoolController
-
-        blas = ThreadpoolController().select(user_api="blas").lib_controllers
-        ours = [lib for lib in blas if "numpy" in os.path.dirname(lib.filepath)]
-        others = [lib for lib in blas if lib not in ours]
-        _blas_libraries = (ours or others, others if ours else [])
-    return _blas_libraries
-
-
-def _thread_plan(solver, forward_flops):
-    """``(threads for numpy's BLAS, threads for the others, explicit)``;
-    None keeps the current setting; ``explicit`` allows raising it.
-
-    The stochastic solvers run numpy's products only, whose threads pay off
-    from small batches on: every pool keeps its threads.  L-BFGS alternates
-    numpy's products with scipy's own BLAS calls, and two pools of spinning
-    threads starve each other on a few cores: scipy's pool gets one thread,
-    and numpy's too when the products are small.
-    ``SKBACKPROP_BLAS_THREADS`` overrides: ``off`` leaves every pool alone,
-    an integer sets every pool to it.
-    """
-    setting = os.environ.get("SKBACKPROP_BLAS_THREADS", "auto").strip().lower()
-    if setting == "off":
-        return None, None, False
-    if setting not in ("", "auto"):
-        try:
-            n = int(setting)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ValueError(
-                "SKBACKPROP_BLAS_THREADS must be 'auto', 'off' or a positive "
-                f"number of threads, got {setting!r}."
-            )
-        return n, n, True
-    if solver != "lbfgs":
-        return None, None, False
-    return (1 if forward_flops < LBFGS_THREADED_FLOPS else None), 1, False
-
-
-_pools_lock = threading.Lock()
-_pools_held = {}  # library -> [the caller's thread count, fits holding it]
-
-
-@contextmanager
-def blas_threads(solver, layer_units, n_rows):
-    """Set the BLAS thread pools for a fit (see :func:`_thread_plan`) and
-    restore the caller's settings afterwards.  Only lowers thread counts,
-    unless ``SKBACKPROP_BLAS_THREADS`` asks for more.
-
-    The pools belong to the process: fits running at once in threads (a
-    grid search with the threading backend) share one record of the
-    caller's counts, and the last of them to end restores it."""
-    flops = 2.0 * n_rows * sum(a * b for a, b in zip(layer_units, layer_units[1:]))
-    n_ours, n_others, explicit = _thread_plan(solver, flops)
-    ours, others = _find_blas_libraries()
-    changes = [(lib, n) for lib, n in [(lib, n_ours) for lib in ours]
-               + [(lib, n_others) for lib in others] if n is not None]
-    with _pools_lock:
-        for lib, n in changes:
-            held = _pools_held.setdefault(lib, [lib.get_num_threads(), 0])
-            held[1] += 1
-            if n < held[0] or explicit:
-                lib.set_num_threads(n)
-    try:
-        yield
-    finally:
-        with _pools_lock:
-            for lib, _ in changes:
-                held = _pools_held[lib]
-                held[1] -= 1
-                if held[1] == 0:
-                    lib.set_num_threads(held[0])
-                    del _pools_held[lib]
+_PRIVATE_STATE = ("_label_binarizer", "_optimizer", "_no_improvement_count",
+                  "_validation_scoring")
 
 
 # ----------------------------------------------------------------------
@@ -174,95 +86,57 @@ def restore_state(est, snapshot):
 class EpochCheckpoint:
     """The state an epoch changes, copied before it (:meth:`capture`); see
     :meth:`restore`.  A checkpoint copies into the arrays of its previous
-    capture, so a fit's checkpoint allocates nothing after its first epoch."""
+    capture, so a fit's checkpoint allocates no array after its first
+    epoch."""
 
     def __init__(self):
-        self.flat = self.optimizer = None
-        self.attributes = {}
+        self.flat = self.optimizer = self.record = None
 
-    def capture(self, est, flat, trainer):
-        """Copy the state before an epoch; returns the checkpoint."""
+    def capture(self, record, flat, trainer):
+        """Copy the state before an epoch (the whole record, the weights,
+        the optimizer's state); returns the checkpoint."""
         if self.flat is None:
             self.flat = trainer.copy(flat)
             self.optimizer = trainer.optimizer.copy_state(trainer.copy)
         else:
             self.flat[...] = flat
             trainer.optimizer.copy_state_into(self.optimizer)
-        self.attributes = {
-            k: copy.copy(getattr(est, k)) for k in _EPOCH_STATE if hasattr(est, k)
-        }
+        self.record = record.copy()
         return self
 
-    def restore(self, est, flat, trainer):
-        """Weights, optimizer and counters back to the checkpoint (copied
-        into the arrays in use: ``flat``'s views are the estimator's
-        ``coefs_``, and the checkpoint keeps its own arrays)."""
+    def restore(self, record, flat, trainer):
+        """Record, weights and optimizer back to the checkpoint (copied
+        into the objects in use: ``flat``'s views are the estimator's
+        ``coefs_``, and the checkpoint keeps its own copies)."""
         flat[...] = self.flat
         trainer.optimizer.assign_state(self.optimizer)
-        for k in _EPOCH_STATE:
-            if k in self.attributes:
-                setattr(est, k, self.attributes[k])
-            elif hasattr(est, k):
-                delattr(est, k)
+        vars(record).update(vars(self.record.copy()))
 
 
 # ----------------------------------------------------------------------
 # pieces of a stochastic fit
-def regularization(alpha, sample_weight, n_samples):
-    """L2 strength ``lambda = alpha / S`` with ``S`` the total sample
-    weight of the training data (``n_samples`` when unweighted); returns
-    ``(lambda, S)``.  (With ``alpha_scaling="batch"`` each mini-batch uses
-    ``alpha / S_b`` instead, as scikit-learn; L-BFGS's one batch is the
-    data, so both agree there.)"""
-    total = n_samples if sample_weight is None else float(to_host(sample_weight).sum())
-    return float(alpha) / total, total
-
-
-def optimizer_settings(est):
-    """The optimizer class of ``est.solver`` and its settings (constructor
-    arguments) from the estimator's parameters."""
-    if est.solver == "sgd":
-        return SGD, dict(
-            learning_rate_init=est.learning_rate_init,
-            lr_schedule=est.learning_rate, momentum=est.momentum,
-            nesterov=est.nesterovs_momentum, power_t=est.power_t,
-        )
-    return Adam, dict(
-        learning_rate_init=est.learning_rate_init, beta_1=est.beta_1,
-        beta_2=est.beta_2, epsilon=est.epsilon,
-    )
-
-
-def make_optimizer(est, n_params, dtype):
-    """A new optimizer of ``est.solver`` with the estimator's settings."""
-    cls, settings = optimizer_settings(est)
-    return cls(n_params, dtype, **settings)
-
-
-def optimizer_for(est, flat, incremental):
-    """``partial_fit`` continues with the estimator's optimizer (if it is of
-    the solver's kind and fits the parameters), with the current settings
-    (changed ones take effect, the moments are kept); every other fit
-    starts a new one."""
-    opt = getattr(est, "_optimizer", None)
-    cls, settings = optimizer_settings(est)
-    if not incremental or type(opt) is not cls or not opt.fits(flat):
-        opt = est._optimizer = cls(flat.shape[0], host_dtype(flat), **settings)
-        return opt
-    if not all(a.flags.writeable for a in vars(opt).values()
+def continuing_optimizer(config, optimizer, flat):
+    """The optimizer of a stochastic fit: ``partial_fit`` continues with
+    the estimator's ``optimizer`` (if it is of the solver's kind and fits
+    the parameters), with the current settings (changed ones take effect,
+    the moments are kept); every other fit starts a new one."""
+    cls, settings = config.optimizer_class, config.optimizer_settings
+    if not config.incremental or type(optimizer) is not cls or not optimizer.fits(flat):
+        return cls(flat.shape[0], host_dtype(flat), **settings)
+    if not all(a.flags.writeable for a in vars(optimizer).values()
                if isinstance(a, np.ndarray)):
-        opt.set_state(opt.copy_state())  # e.g. loaded with mmap_mode="r"
-    opt.configure(**settings)
-    return opt
+        optimizer.set_state(optimizer.copy_state())  # e.g. loaded with mmap_mode="r"
+    optimizer.configure(**settings)
+    return optimizer
 
 
-def _split(arrays, est, random_state, stratify):
+def _split(arrays, config, random_state, stratify):
     # a RandomState draws on: a retry must start from the same state
     state = random_state.get_state() if hasattr(random_state, "get_state") else None
     try:
         return train_test_split(
             *arrays, random_state=random_state,
-            test_size=est.validation_fraction, stratify=stratify,
+            test_size=config.validation_fraction, stratify=stratify,
         )
     except ValueError:
         if state is not None:
@@ -270,35 +144,29 @@ def _split(arrays, est, random_state, stratify):
         raise
 
 
-def validation_split(est, X, Y, sample_weight, random_state):
+def validation_split(config, X, Y, sample_weight, random_state, decode):
     """``(train, validation)`` triples ``(X, Y, sample_weight)``; the
-    validation triple is None without early stopping.
-
-    Binary and multiclass targets are stratified (sklearn stratifies only
-    binary ones), never multilabel or regression targets.  A multiclass
-    split that cannot be stratified (a class of one sample, fewer validation
-    rows than classes) is made as sklearn makes it, unstratified, so that
-    every fit sklearn makes works here too.
+    validation triple (its targets decoded by ``decode``) is None without
+    early stopping.  Stratified as ``config.stratify`` says: a multiclass
+    split that cannot be stratified (a class of one sample, fewer
+    validation rows than classes) is made as sklearn makes it,
+    unstratified, so that every fit sklearn makes works here too.
     """
-    if not est.early_stopping:
+    if not config.validates:
         return (X, Y, sample_weight), None
-    stratify = None
-    if is_classifier(est) and (
-        est.n_outputs_ == 1 or est.out_activation_ == "softmax"
-    ):
-        stratify = Y
+    stratify = None if config.stratify == "no" else Y
     arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
     try:
         try:
-            split = _split(arrays, est, random_state, stratify)
+            split = _split(arrays, config, random_state, stratify)
         except ValueError:
-            if stratify is None or est.out_activation_ != "softmax":
+            if stratify is None or config.stratify != "labels-else-no":
                 raise
-            split = _split(arrays, est, random_state, None)
+            split = _split(arrays, config, random_state, None)
     except ValueError as exc:
         raise ValueError(
             f"Cannot make the early-stopping validation split "
-            f"(validation_fraction={est.validation_fraction}) from "
+            f"(validation_fraction={config.validation_fraction}) from "
             f"{X.shape[0]} samples: {exc}"
         ) from exc
     X_train, X_val, Y_train, Y_val = split[:4]
@@ -309,7 +177,7 @@ def validation_split(est, X, Y, sample_weight, random_state):
             "'validation_fraction' or the size of your dataset."
         )
     _check_split_weights(sw_train, sw_val, X_val.shape[0])
-    return (X_train, Y_train, sw_train), (X_val, est._decode(Y_val), sw_val)
+    return (X_train, Y_train, sw_train), (X_val, decode(Y_val), sw_val)
 
 
 def _check_split_weights(sw_train, sw_val, n_val):
@@ -336,18 +204,18 @@ def _check_split_weights(sw_train, sw_val, n_val):
         )
 
 
-def batch_size_for(est, n_samples):
+def batch_size_for(batch_size, n_samples):
     """The mini-batch size: 'auto' is ``min(200, n_samples)``; larger than
     the data is clipped with a warning (as sklearn)."""
-    if est.batch_size == "auto":
+    if batch_size == "auto":
         return min(200, n_samples)
-    if est.batch_size > n_samples:
+    if batch_size > n_samples:
         warn(
             "Got `batch_size` less than 1 or larger than "
             "sample size. It is going to be clipped",
             module=__name__,
         )
-    return int(np.clip(est.batch_size, 1, n_samples))
+    return int(np.clip(batch_size, 1, n_samples))
 
 
 class BatchPlan:
@@ -384,216 +252,187 @@ def rows_trained(sample_weight, order, batch_size, n_samples):
     return int(sizes[batch_weights > 0].sum())
 
 
-def reconstruction_attributes(trainer, flat):
-    """For callbacks: the fitted attributes of ``flat``, copied when a
-    callback asks for them (during its hook)."""
-
-    def attributes():
-        coefs, intercepts = trainer.unpack(trainer.copy(flat))
-        return {"coefs_": coefs, "intercepts_": intercepts}
-
-    return attributes
-
-
-SKLEARN_NON_FINITE = (
-    "Solver produced non-finite parameter weights. The input data may contain "
-    "large values and need to be preprocessed."
-)
-"""scikit-learn's message for a fit gone non-finite; ours continue it, so
-code that matches scikit-learn's message keeps working."""
-
-
-def diverged(est, first_epoch):
-    """Report a non-finite loss: an error on the first epoch of a model,
-    a ConvergenceWarning (and a stop) later."""
-    msg = (
-        "Training diverged: the loss became non-finite. The input data may "
-        "contain very large values (scale it, e.g. with StandardScaler) or "
-        f"learning_rate_init={est.learning_rate_init} may be too large."
-    )
-    if first_epoch:
-        raise ValueError(f"{SKLEARN_NON_FINITE} {msg}")
-    warn(
-        msg + " Stopping; the weights of the last finite epoch are kept.",
-        ConvergenceWarning,
-        module=__name__,
-    )
-
-
-def record_epoch(est, loss, n_samples, validation):
-    """End-of-epoch bookkeeping; returns whether this epoch is the best so
-    far (by validation score with early stopping, by loss otherwise)."""
-    est.n_iter_ += 1
-    est.loss_ = float(loss)
-    est.t_ += n_samples
-    est.loss_curve_.append(est.loss_)
-    if est.verbose:
-        print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
-    if validation is None:
-        _count_stall(est, est.loss_ > est.best_loss_ - est.tol)
-        if est.loss_ < est.best_loss_:
-            est.best_loss_ = est.loss_
-            return True
-        return False
-    X_val, y_val, sw_val = validation
-    score = est._validation_score(X_val, y_val, sw_val)
-    est.validation_scores_.append(score)
-    if est.verbose:
-        print("Validation score: %f" % score)
-    _count_stall(est, score < est.best_validation_score_ + est.tol)
-    if score > est.best_validation_score_:
-        est.best_validation_score_ = score
-        return True
-    return False
-
-
-def _count_stall(est, no_improvement):
-    if no_improvement:
-        est._no_improvement_count += 1
-    else:
-        est._no_improvement_count = 0
-
-
-def stalled(est, optimizer):
-    """Whether training stops for lack of improvement; the optimizer may
-    handle a stall instead (sgd's 'adaptive' schedule divides its rate)."""
-    if est._no_improvement_count <= est.n_iter_no_change:
-        return False
-    what = "Validation score" if est.early_stopping else "Training loss"
-    msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-        what, est.tol, est.n_iter_no_change,
-    )
-    if optimizer.trigger_stopping(msg, est.verbose):
-        return True
-    est._no_improvement_count = 0
-    return False
-
-
-def warn_max_iter(est):
-    warn(
-        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-        "optimization hasn't converged yet." % est.max_iter,
-        ConvergenceWarning,
-        module=__name__,
-    )
 
 
 # ----------------------------------------------------------------------
 # the stochastic solvers
-def fit_stochastic(est, network, flat, X, Y, sw, incremental, random_state, tasks,
-                   ns=None):
-    """Train ``flat`` (whose views are ``est.coefs_``/``intercepts_``) with
-    sgd or adam: all epochs of a fit, or one epoch of ``partial_fit``; ``ns``
-    describes the arrays' namespace when they are not numpy's."""
-    if est.early_stopping and incremental:
-        raise ValueError("partial_fit does not support early_stopping=True")
-    optimizer = optimizer_for(est, flat, incremental)
-    train, validation = validation_split(est, X, Y, sw, random_state)
+@dataclass(frozen=True)
+class FitHooks:
+    """What a fit tells and asks the estimator.
+
+    Attributes
+    ----------
+    tasks : FitTasks
+        The callback tasks of the fit.
+    publish : callable
+        ``publish(record)`` writes a :class:`TrainingRecord` as the
+        estimator's fitted attributes.
+    validation_score : callable
+        ``validation_score(X, y, sample_weight)``: early stopping's score.
+    decode : callable
+        ``decode(Y)``: encoded targets back to labels.
+    """
+
+    tasks: object
+    publish: object
+    validation_score: object
+    decode: object
+
+
+def train(est, config, network, flat, data, random_state, tasks, ns=None):
+    """Train ``est``'s parameters ``flat`` with ``config.solver``.
+
+    The estimator is read and written through its record
+    (:meth:`TrainingRecord.of`, :meth:`TrainingRecord.publish`), its
+    optimizer (``_optimizer``), its early-stopping score and its label
+    decoding; the arguments are :func:`fit_stochastic`'s.
+    """
+    record = TrainingRecord.of(est)
+    hooks = FitHooks(tasks, lambda r: r.publish(est), est._validation_score,
+                     est._decode)
+    with np.errstate(all="ignore"):
+        if config.solver not in STOCHASTIC_SOLVERS:
+            return fit_lbfgs(config, record, network, flat, data, hooks, ns)
+        est._optimizer = continuing_optimizer(
+            config, getattr(est, "_optimizer", None), flat)
+        fit_stochastic(config, record, network, flat, data, est._optimizer,
+                       random_state, hooks, ns)
+
+
+def fit_stochastic(config, record, network, flat, data, optimizer, random_state,
+                   hooks, ns=None):
+    """Train ``flat`` (whose views are the estimator's ``coefs_`` and
+    ``intercepts_``) with sgd or adam: all epochs of a fit, or one epoch of
+    ``partial_fit``.
+
+    Parameters
+    ----------
+    config : FitConfig
+    record : TrainingRecord
+        Updated as training goes, and published through ``hooks``.
+    network : Network
+    flat : array
+        The parameters, trained in place.
+    data : tuple
+        ``(X, Y, sample_weight)``, validated and encoded.
+    optimizer : optimizer
+        From :func:`continuing_optimizer`.
+    random_state : RandomState
+        Draws the validation split and the shuffles.
+    hooks : FitHooks
+    ns : ArrayNamespace or None
+        The arrays' namespace when they are not numpy's.
+    """
+    train, validation = validation_split(config, *data, random_state, hooks.decode)
     n_samples = train[0].shape[0]
-    batch_size = batch_size_for(est, n_samples)
-    epochs = 1 if incremental else est.max_iter
-    rates, seed = _dropout(est, network, random_state)
-    # the masks' epoch counter continues across partial_fit calls and warm
-    # starts: the epochs the model has trained so far
+    batch_size = batch_size_for(config.batch_size, n_samples)
+    # the seed draws nothing, and only with dropout: a fit without dropout
+    # draws exactly what it always did.  The masks' epoch counter continues
+    # across partial_fit calls and warm starts: the epochs trained so far
     trainer = make_trainer(
-        network, optimizer, batch_size, epochs * -(-n_samples // batch_size),
-        ns=ns, dropout=rates, seed=seed, epoch=len(est.loss_curve_),
+        network, optimizer, batch_size,
+        config.epochs * -(-n_samples // batch_size), ns=ns,
+        dropout=config.dropout_rates if config.dropout else None,
+        seed=dropout_seed(random_state) if config.dropout else None,
+        epoch=len(record.loss_curve),
     )
-    run = _EpochRun(est, network, flat, trainer, train, validation, tasks)
-    run.plan = BatchPlan(n_samples, est.shuffle, random_state)
-    run.batch_size = batch_size
-    run.l2, run.total_weight = regularization(est.alpha, train[2], n_samples)
-    run.per_batch = est.alpha_scaling == "batch"
-    if run.per_batch:
-        run.l2 = float(est.alpha)
     # as in sklearn, n_iter_ counts the epochs of this call (t_ and
     # loss_curve_ accumulate across partial_fit calls and warm starts)
-    est.n_iter_ = 0
-    run.epochs(incremental)
-
-
-def _dropout(est, network, random_state):
-    """``(rates, seed)`` of the dropout masks, ``(None, None)`` without
-    dropout: the seed is derived only when a rate is above 0 (and draws
-    nothing), so a fit without dropout draws exactly what it always did."""
-    rates = dropout_rates(est, network.n_layers - 2)
-    if not any(rates):
-        return None, None
-    return rates, dropout_seed(random_state)
+    record.n_iter = 0
+    plan = BatchPlan(n_samples, config.shuffle, random_state)
+    _EpochRun(config, record, trainer, flat, train, validation, plan,
+              batch_size, hooks).epochs()
 
 
 class _EpochRun:
-    """The epochs of one stochastic fit (see :func:`fit_stochastic`)."""
+    """The epochs of one stochastic fit (see :func:`fit_stochastic`): each
+    trains, is recorded, then goes through the stopping rules
+    (:func:`~skbackprop._stopping_rules.stopping_rules`)."""
 
-    def __init__(self, est, network, flat, trainer, train, validation, tasks):
-        self.est, self.network, self.flat = est, network, flat
-        self.trainer, self.optimizer = trainer, trainer.optimizer
+    def __init__(self, config, record, trainer, flat, train, validation, plan,
+                 batch_size, hooks):
+        self.config, self.record, self.hooks = config, record, hooks
+        self.trainer, self.optimizer, self.flat = trainer, trainer.optimizer, flat
         X, Y, sw = train
-        self.train = (trainer.prepare(X, est.shuffle), Y, sw)
-        self.validation, self.tasks = validation, tasks
-        self.best = None  # the best epoch's weights (early stopping)
+        self.train = (trainer.prepare(X, config.shuffle), Y, sw)
+        self.validation = validation
+        self.plan, self.batch_size = plan, batch_size
+        self.penalty = L2Penalty.of(config.alpha, config.alpha_scaling, sw, X.shape[0])
+        self.rules = stopping_rules(config, self.finite_loss, hooks.tasks,
+                                    hooks.publish)
 
-    def epochs(self, incremental):
-        est = self.est
+    def epochs(self):
+        """Train until a stopping rule says stop (or Ctrl-C)."""
+        tasks = self.hooks.tasks
         # the state before the current epoch, copied into the same arrays
         # every epoch; the state it holds is known to give finite outputs
-        checkpoint, started = EpochCheckpoint(), False
+        checkpoint, started, stop = EpochCheckpoint(), False, False
         try:
-            for _ in range(est.max_iter):
-                checkpoint.capture(est, self.flat, self.trainer)
+            while not stop:
+                checkpoint.capture(self.record, self.flat, self.trainer)
                 started = True
-                self.tasks.begin("epoch")
-                if self.one_epoch(checkpoint) or incremental:
-                    break
-                if est.n_iter_ == est.max_iter:
-                    warn_max_iter(est)
+                tasks.begin("epoch")
+                stop = self.one_epoch(checkpoint)
         except KeyboardInterrupt:
             if started:
-                checkpoint.restore(est, self.flat, self.trainer)
-            self.tasks.end(empty=True)
+                checkpoint.restore(self.record, self.flat, self.trainer)
+            tasks.end(empty=True)
             warn(
                 "Training interrupted by user; the weights of the last "
                 "completed epoch are kept.",
                 module=__name__,
             )
-        if self.best is not None:
-            self.flat[...] = self.best
+        for rule in self.rules:
+            rule.on_fit_end(self.flat)
+        self.hooks.publish(self.record)
 
     def one_epoch(self, checkpoint):
-        """Train one epoch and do its bookkeeping; returns whether to stop.
+        """Train one epoch, record it and ask the rules; returns whether to
+        stop.
 
         An epoch counts when its loss is finite and so are the network's
         outputs on the training data at its final weights (its last steps
-        may have overflowed them): else it is rolled back."""
-        est, flat = self.est, self.flat
-        X, Y, sw = self.train
-        order = self.plan.next_epoch()
-        weighted = self.trainer.epoch(
-            flat, X, Y, sw, order, self.batch_size, self.l2, self.per_batch,
-        )
-        # alpha_scaling="batch" averages the batches' losses over rows, as
-        # scikit-learn does; else the epoch's loss is its weighted mean
-        loss = weighted / (rows_trained(sw, order, self.batch_size, X.shape[0])
-                           if self.per_batch else self.total_weight)
-        if not (np.isfinite(loss) and self.trainer.all_finite(flat)
-                and self.finite_loss()):
-            self.tasks.end(empty=True)
-            self.roll_back(checkpoint)
-            return True
-        if record_epoch(est, loss, X.shape[0], self.validation) and est.early_stopping:
-            self.best = self.trainer.copy(flat)
-        self.optimizer.iteration_ends(est.t_)
-        stop_requested = self.tasks.end(reconstruction_attributes(self.trainer, flat))
-        return stalled(est, self.optimizer) or stop_requested
+        may have overflowed them): else it is not recorded, and the
+        :class:`~skbackprop._stopping_rules.Divergence` rule rolls it back."""
+        loss = self.train_one_epoch()
+        n_samples = self.train[0].shape[0]
+        diverged = not (np.isfinite(loss) and self.trainer.all_finite(self.flat)
+                        and self.finite_loss())
+        if diverged:
+            self.hooks.tasks.end(empty=True)
+        else:
+            self.record_epoch(loss, n_samples)
+        epoch = EpochEnd(self.record, self.config, self.optimizer, self.trainer,
+                         self.flat, loss, n_samples, diverged, checkpoint)
+        for rule in self.rules:
+            epoch.stopping = rule.on_epoch_end(epoch) or epoch.stopping
+            if epoch.rolled_back:
+                break
+        return epoch.stopping
 
-    def roll_back(self, checkpoint):
-        """After a divergence: back to the state before the epoch (with a
-        ConvergenceWarning), or an error when that is an untrained model or
-        one whose outputs are not finite either (hand-set weights, say)."""
-        est = self.est
-        checkpoint.restore(est, self.flat, self.trainer)
-        first_epoch = est.t_ == 0 or not self.finite_loss()
-        diverged(est, first_epoch=first_epoch)
+    def train_one_epoch(self):
+        """One pass over the training rows; returns the epoch's loss: with
+        ``alpha_scaling="batch"`` the batches' losses averaged over rows, as
+        scikit-learn does; else the epoch's weighted mean."""
+        X, Y, sw = self.train
+        order, penalty = self.plan.next_epoch(), self.penalty
+        weighted = self.trainer.epoch(
+            self.flat, X, Y, sw, order, self.batch_size,
+            penalty.engine_argument, penalty.per_batch,
+        )
+        return weighted / (rows_trained(sw, order, self.batch_size, X.shape[0])
+                           if penalty.per_batch else penalty.total_weight)
+
+    def record_epoch(self, loss, n_samples):
+        """Count a finite epoch in the record, with its validation score
+        (early stopping), and end the optimizer's iteration."""
+        record, verbose = self.record, self.config.verbose
+        record.end_epoch(loss, n_samples, verbose)
+        if self.validation is not None:
+            self.hooks.publish(record)  # a scorer may read the attributes
+            score = self.hooks.validation_score(*self.validation)
+            record.add_validation_score(score, verbose)
+        self.optimizer.iteration_ends(record.t)
 
     def finite_loss(self):
         """Whether the data term of the training loss is finite at the
@@ -603,49 +442,59 @@ class _EpochRun:
 
 # ----------------------------------------------------------------------
 # L-BFGS
-def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
-    """Train ``flat`` with scipy's L-BFGS-B on the full batch (scipy works
-    on a float64 host copy of the parameters)."""
+def fit_lbfgs(config, record, network, flat, data, hooks, ns=None):
+    """Train ``flat`` with scipy's L-BFGS-B on the full batch ``data``
+    (``(X, Y, sample_weight)``); the other arguments as
+    :func:`fit_stochastic`'s."""
+    X, Y, sw = data
     n_samples = X.shape[0]
-    l2, _ = regularization(est.alpha, sw, n_samples)
+    penalty = L2Penalty.of(config.alpha, "dataset", sw, n_samples)
     trainer = make_trainer(network, None, n_samples, ns=ns)
-    fun = trainer.objective(flat, X, Y, sw, l2)
-    est.loss_curve_ = []
-    stop_requested = False
+    fun = trainer.objective(flat, X, Y, sw, penalty.strength)
+    if run_lbfgs(config, record, trainer, flat, fun, hooks):
+        _warn_if_worse_than_mean(record.loss, config.tol, network, Y, sw)
+
+
+def run_lbfgs(config, record, trainer, flat, fun, hooks):
+    """Minimise ``fun`` from ``flat`` with scipy's L-BFGS-B; ``flat`` ends
+    at the minimum (scipy works on a float64 host copy of it).
+
+    Parameters
+    ----------
+    config, record, hooks :
+        As :func:`fit_stochastic`'s (``hooks.tasks`` and ``hooks.publish``
+        are used).
+    trainer : Trainer
+        Moves the parameters between ``flat`` and scipy's host vector.
+    flat : array
+        The parameters; its views are the estimator's ``coefs_``.
+    fun : callable
+        ``fun(x) -> (loss, grad)`` on a float64 host vector of the
+        parameters: the full-batch objective of
+        :meth:`~skbackprop._engine.trainer.Trainer.objective`, or one built
+        elsewhere (a distributed sum over data chunks, say).
+
+    Returns
+    -------
+    bool
+        Whether L-BFGS converged (not stopped by a callback, a limit or an
+        interrupt).
+    """
+    tasks = hooks.tasks
+    record.loss_curve = []
+    hooks.publish(record)
     x0 = trainer.to_host(flat)
-    completed = [x0, 0]  # the last completed iteration: parameters, count
-
-    def callback(intermediate_result):
-        nonlocal stop_requested
-        # the fitted attributes follow the iterations, so that a callback
-        # sees (and may checkpoint) the model of this iteration
-        trainer.from_host(flat, intermediate_result.x)
-        est.loss_ = float(intermediate_result.fun)
-        est.loss_curve_.append(est.loss_)
-        est.n_iter_ = len(est.loss_curve_)
-        est.best_loss_ = min(est.loss_curve_)
-        if est.verbose:
-            print("Iteration %d, loss = %.8f"
-                  % (len(est.loss_curve_), est.loss_curve_[-1]))
-        x = trainer.copy(flat)
-        stop_requested = tasks.end(reconstruction_attributes(trainer, x))
-        # complete once its end hooks ran (a Ctrl-C in them undoes it, as an
-        # epoch's does)
-        completed[:] = [np.array(intermediate_result.x, dtype=np.float64),
-                        len(est.loss_curve_)]
-        tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, x))
-        if stop_requested:
-            raise StopIteration  # scipy >= 1.11 stops and returns x
-
+    progress = _LbfgsProgress(config, record, trainer, flat, hooks, x0)
     tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, trainer.copy(flat)))
     try:
         res = minimize_lbfgs(
-            fun, x0, max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol,
-            callback=callback,
+            fun, x0, max_iter=config.max_iter, max_fun=config.max_fun,
+            tol=config.tol, callback=progress,
         )
     except KeyboardInterrupt:
-        _lbfgs_interrupted(est, trainer, flat, fun, completed, tasks)
-        return
+        _lbfgs_interrupted(record, trainer, flat, fun, progress.completed, tasks)
+        hooks.publish(record)
+        return False
     tasks.end(empty=True)  # the iteration opened last never ran
     if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
         trainer.from_host(flat, x0)
@@ -655,24 +504,57 @@ def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
             "StandardScaler."
         )
     trainer.from_host(flat, res.x)
-    _lbfgs_attributes(est, res, stop_requested)
-    if res.status == 0 and not stop_requested:
-        _warn_if_worse_than_mean(est, network, Y, sw)
+    _lbfgs_attributes(config, record, res, progress.stop_requested)
+    hooks.publish(record)
+    return res.status == 0 and not progress.stop_requested
 
 
-def _lbfgs_interrupted(est, trainer, flat, fun, completed, tasks):
+class _LbfgsProgress:
+    """scipy's callback: records each completed iteration and publishes
+    it, so that a callback sees (and may checkpoint) the model of this
+    iteration; a callback that returns True stops L-BFGS."""
+
+    def __init__(self, config, record, trainer, flat, hooks, x0):
+        self.config, self.record, self.hooks = config, record, hooks
+        self.trainer, self.flat = trainer, flat
+        self.stop_requested = False
+        self.completed = (x0, 0)  # the last completed iteration: x, count
+
+    def __call__(self, intermediate_result):
+        trainer, record, tasks = self.trainer, self.record, self.hooks.tasks
+        trainer.from_host(self.flat, intermediate_result.x)
+        record.loss = float(intermediate_result.fun)
+        record.loss_curve.append(record.loss)
+        record.n_iter = len(record.loss_curve)
+        record.best_loss = min(record.loss_curve)
+        if self.config.verbose:
+            print("Iteration %d, loss = %.8f"
+                  % (len(record.loss_curve), record.loss_curve[-1]))
+        self.hooks.publish(record)
+        x = trainer.copy(self.flat)
+        self.stop_requested = tasks.end(reconstruction_attributes(trainer, x))
+        # complete once its end hooks ran (a Ctrl-C in them undoes it, as an
+        # epoch's does)
+        self.completed = (np.array(intermediate_result.x, dtype=np.float64),
+                          len(record.loss_curve))
+        tasks.begin("lbfgs-iter", reconstruction_attributes(trainer, x))
+        if self.stop_requested:
+            raise StopIteration  # scipy >= 1.11 stops and returns x
+
+
+def _lbfgs_interrupted(record, trainer, flat, fun, completed, tasks):
     """Ctrl-C during L-BFGS: keep the last completed iteration (the line
     search may have left other weights in ``flat``), as the stochastic
     solvers keep the last completed epoch."""
     x, count = completed
     trainer.from_host(flat, x)
     tasks.end(empty=True)
-    del est.loss_curve_[count:]
-    est.n_iter_ = count
+    del record.loss_curve[count:]
+    record.n_iter = count
     if count:
-        est.loss_, est.best_loss_ = est.loss_curve_[-1], min(est.loss_curve_)
+        record.loss, record.best_loss = record.loss_curve[-1], min(record.loss_curve)
     else:  # interrupted before the first iteration ended
-        est.loss_ = est.best_loss_ = float(fun(x)[0])
+        record.loss = record.best_loss = float(fun(x)[0])
     warn(
         "Training interrupted by user; the weights of the last completed "
         "iteration are kept.",
@@ -680,11 +562,11 @@ def _lbfgs_interrupted(est, trainer, flat, fun, completed, tasks):
     )
 
 
-def _lbfgs_attributes(est, res, stop_requested):
-    est.n_iter_ = min(int(res.nit), est.max_iter)
-    est.loss_ = float(res.fun)
+def _lbfgs_attributes(config, record, res, stop_requested):
+    record.n_iter = min(int(res.nit), config.max_iter)
+    record.loss = float(res.fun)
     # no iteration ended (tol met at the start): the start is the best
-    est.best_loss_ = min(est.loss_curve_) if est.loss_curve_ else est.loss_
+    record.best_loss = min(record.loss_curve) if record.loss_curve else record.loss
     if res.status != 0 and not stop_requested:
         message = res.message
         if isinstance(message, bytes):  # pragma: no cover - old scipy
@@ -693,14 +575,14 @@ def _lbfgs_attributes(est, res, stop_requested):
             f"lbfgs failed to converge after {res.nit} iteration(s) "
             f"(status={res.status}):\n{message}\n\n"
             "Increase the number of iterations (max_iter) or the number of "
-            f"function evaluations (max_fun={est.max_fun}) to improve the "
+            f"function evaluations (max_fun={config.max_fun}) to improve the "
             "convergence, or scale the data, e.g. with StandardScaler.",
             ConvergenceWarning,
             module=__name__,
         )
 
 
-def _warn_if_worse_than_mean(est, network, Y, sw):
+def _warn_if_worse_than_mean(loss, tol, network, Y, sw):
     """A squared-error fit that L-BFGS reports converged is never worse than
     predicting the mean of y (zero weights and that output bias cost no
     penalty); when it is, the objective was too imprecise to minimise
@@ -710,18 +592,18 @@ def _warn_if_worse_than_mean(est, network, Y, sw):
     Y, sw = to_host(Y).astype(np.float64), to_host(sw)
     mean = np.average(Y, axis=0, weights=sw)
     baseline = 0.5 * float(np.average(((Y - mean) ** 2).sum(axis=1), weights=sw))
-    if baseline > 0 and est.loss_ > baseline * (1 + 1e-3):
+    if baseline > 0 and loss > baseline * (1 + 1e-3):
         if network.dtype == np.float32:
             why = ("the objective was too imprecise to minimise in float32. "
                    "Center and scale y (e.g. with TransformedTargetRegressor "
                    "and StandardScaler) or pass X as float64.")
         else:  # its convergence tests passed first: y's scale is far from 1
-            why = (f"its convergence tests (tol={est.tol:g}) passed first, as "
+            why = (f"its convergence tests (tol={tol:g}) passed first, as "
                    "they do when y is on a scale far from 1. Center and scale y "
                    "(e.g. with TransformedTargetRegressor and StandardScaler) "
                    "or lower tol.")
         warn(
-            f"lbfgs stopped at a loss of {est.loss_:.6g}, worse than the "
+            f"lbfgs stopped at a loss of {loss:.6g}, worse than the "
             f"{baseline:.6g} of predicting the mean of y: {why}",
             ConvergenceWarning,
             module=__name__,

@@ -236,7 +236,7 @@ def test_rollback_restores_state_that_a_failed_fit_edited_in_place(monkeypatch):
         est_._label_binarizer.classes_[...] = 0
         raise RuntimeError("failed mid-fit")
 
-    monkeypatch.setattr(training, "fit_stochastic", vandal)
+    monkeypatch.setattr(training, "train", vandal)
     with pytest.raises(RuntimeError, match="failed mid-fit"):
         est.fit(X, y)
     assert pickle.dumps(est) == before

@@ -1,4 +1,4 @@
-"""BLAS thread pools during fit (``_training.blas_threads``).
+"""BLAS thread pools during fit (``_blas_threads.blas_threads``).
 
 numpy and scipy wheels each load their own OpenBLAS.  L-BFGS alternates
 numpy's matrix products with scipy's BLAS calls, and two pools of spinning
@@ -15,13 +15,14 @@ from sklearn.datasets import load_breast_cancer
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from skbackprop import BackpropMLPClassifier
+from skbackprop import _blas_threads as blas_threads_module
 from skbackprop import _training as training
 from skbackprop._engine import trainer as trainer_module
 
 X, y = load_breast_cancer(return_X_y=True)
 X = (X - X.mean(axis=0)) / X.std(axis=0)
 
-NUMPY_LIBS, OTHER_LIBS = training._find_blas_libraries()
+NUMPY_LIBS, OTHER_LIBS = blas_threads_module._find_blas_libraries()
 
 
 def _threads():
@@ -76,7 +77,7 @@ def test_small_lbfgs_runs_every_pool_on_one_thread(seen, monkeypatch):
 
 def test_large_lbfgs_keeps_numpy_threads(seen, monkeypatch):
     monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
-    monkeypatch.setattr(training, "LBFGS_THREADED_FLOPS", 0)
+    monkeypatch.setattr(blas_threads_module, "LBFGS_THREADED_FLOPS", 0)
     fit_quietly(BackpropMLPClassifier((20,), solver="lbfgs", max_iter=5), X, y)
     n = len(NUMPY_LIBS)
     assert seen and all(t == [2] * n + [1] * (len(t) - n) for t in seen)
@@ -93,7 +94,7 @@ def test_stochastic_solvers_keep_every_pools_threads(seen, monkeypatch, solver):
 
 def test_a_callers_lower_limit_is_kept(seen, monkeypatch):
     monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
-    monkeypatch.setattr(training, "LBFGS_THREADED_FLOPS", 0)
+    monkeypatch.setattr(blas_threads_module, "LBFGS_THREADED_FLOPS", 0)
     with threadpool_limits(limits=1, user_api="blas"):
         fit_quietly(BackpropMLPClassifier((20,), solver="lbfgs", max_iter=3), X, y)
         assert _threads() == [1] * len(_threads())
@@ -135,8 +136,8 @@ def test_fits_at_once_restore_the_callers_settings_when_the_last_ends(monkeypatc
     the first's lowered counts as the caller's, and the first to end must
     not restore them under the second (the pools belong to the process)."""
     monkeypatch.delenv("SKBACKPROP_BLAS_THREADS", raising=False)
-    first = training.blas_threads("lbfgs", [30, 20, 2], 500)
-    second = training.blas_threads("lbfgs", [30, 20, 2], 500)
+    first = blas_threads_module.blas_threads("lbfgs", [30, 20, 2], 500)
+    second = blas_threads_module.blas_threads("lbfgs", [30, 20, 2], 500)
     first.__enter__()
     second.__enter__()
     assert _threads() == [1] * len(_threads())
@@ -144,5 +145,5 @@ def test_fits_at_once_restore_the_callers_settings_when_the_last_ends(monkeypatc
     assert _threads() == [1] * len(_threads())
     second.__exit__(None, None, None)
     assert _threads() == [2] * len(_threads())
-    assert training._pools_held == {}
+    assert blas_threads_module._pools_held == {}
 

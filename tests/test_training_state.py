@@ -10,7 +10,7 @@ from numpy.testing import assert_array_equal
 from skb_test_helpers import fit_quietly
 from sklearn.exceptions import ConvergenceWarning
 
-from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, _guard
+from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, _one_fit_at_a_time
 from skbackprop._engine import Adam, Network, make_trainer
 
 rng = np.random.RandomState(0)
@@ -80,7 +80,7 @@ def test_the_fit_guard_is_released_and_never_persisted():
     fit_quietly(est, X, Y_BIN)
     with pytest.raises(ValueError, match="NaN"):
         est.fit(np.where(X > 1, np.nan, X), Y_BIN)
-    assert not _guard._running
+    assert not _one_fit_at_a_time._running
     assert not any("guard" in k or "running" in k for k in vars(est))
     fit_quietly(est, X, Y_BIN)  # fits again
 

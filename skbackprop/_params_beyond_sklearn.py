@@ -6,24 +6,35 @@ Their defaults (a single activation name, ``dropout=0.0``,
 ``scoring=None``) leave every computation and every random draw of a fit
 exactly as without them.  The engine receives plain values: activation
 names, dropout rates and the masks' seed.
+
+A scorer runs on the host: a model fitted on device arrays is scored by a
+host copy of itself, on a host copy of the validation split, so that every
+scorer that works on numpy arrays gives the same score on a device
+(scikit-learn's metrics would otherwise meet device predictions and host
+labels).
 """
 
 import inspect
 import warnings
+from contextlib import nullcontext
 from numbers import Real
 
 import numpy as np
+from sklearn import config_context
 from sklearn.metrics import check_scoring
 from sklearn.utils._param_validation import InvalidParameterError
 
+from ._array_api import is_device_array, to_host
 from ._engine import ACTIVATIONS
 from ._predict import _all_finite as all_finite
+from ._warnings import warn
 
 __all__ = [
-    "check_extension_params",
+    "check_params_beyond_sklearn",
     "dropout_seed",
     "dropout_rates",
     "scorer_validation_score",
+    "scoring_key",
 ]
 
 
@@ -94,9 +105,10 @@ def _invalid_rate(est, rate, dropout):
     )
 
 
-def check_extension_params(est, n_hidden):
+def check_params_beyond_sklearn(est, n_hidden):
     """Check the per-layer activations, the dropout rates (refused with
-    L-BFGS) and the scorer at the start of a fit."""
+    L-BFGS) and the scorer at the start of a fit; warn when the scorer
+    would go unused."""
     _hidden_activations(est, n_hidden)
     if any(dropout_rates(est, n_hidden)) and est.solver == "lbfgs":
         raise ValueError(
@@ -106,7 +118,43 @@ def check_extension_params(est, n_hidden):
             "'sgd', or dropout=0.0."
         )
     if est.scoring is not None:
-        _scorer(est)
+        _check_response_method(est, _scorer(est))
+        _warn_if_scoring_unused(est)
+
+
+def _check_response_method(est, scorer):
+    """A scorer that needs a method the estimator lacks (``neg_log_loss``
+    needs ``predict_proba``, which a regressor has not) is refused now,
+    not after the first epoch."""
+    methods = getattr(scorer, "_response_method", None)
+    if methods is None:  # a plain callable: only calling it tells
+        return
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    if not any(hasattr(est, m) for m in methods):
+        raise ValueError(
+            f"scoring={est.scoring!r} is not a valid scorer for "
+            f"{type(est).__name__}: it needs {' or '.join(methods)}, which "
+            f"{type(est).__name__} does not have."
+        )
+
+
+def _warn_if_scoring_unused(est):
+    """``scoring`` chooses the early-stopping score only: say so when this
+    fit makes no validation split."""
+    if est.solver == "lbfgs":
+        why = "solver='lbfgs' does not stop early"
+    elif not est.early_stopping:
+        why = "early_stopping=False"
+    else:
+        return  # used (partial_fit refuses early_stopping=True)
+    warn(
+        f"scoring={est.scoring!r} is ignored: it only chooses the "
+        f"validation score of early stopping, and this fit has none ({why}). "
+        "Set early_stopping=True with solver='adam' or 'sgd' to stop on it, "
+        "or leave scoring=None.",
+        UserWarning,
+        module=__name__,
+    )
 
 
 def dropout_seed(random_state):
@@ -140,11 +188,29 @@ def _scorer(est):
         ) from exc
 
 
+def scoring_key(scoring):
+    """A string that names the metric of ``scoring`` (None: the default
+    metric), stored with the validation scores so that a warm start under
+    another metric starts their history over.  A named scorer is its name;
+    a scorer object whose repr says what it computes (``make_scorer``'s) is
+    that repr; a function is its module and qualified name."""
+    if scoring is None or isinstance(scoring, str):
+        return scoring
+    text = repr(scoring)
+    if " at 0x" not in text:
+        return text
+    named = scoring if hasattr(scoring, "__qualname__") else type(scoring)
+    return f"{named.__module__}.{named.__qualname__}"
+
+
 def scorer_validation_score(est, X, y, sample_weight):
     """The early-stopping score of ``est`` by its ``scoring``, on the
-    validation split (already validated arrays)."""
-    scorer = _scorer(est)
-    with warnings.catch_warnings():
+    validation split (already validated arrays), computed on the host."""
+    scorer, on_host = _scorer(est), nullcontext()
+    if is_device_array(est.coefs_[0]):
+        est, X, y, sample_weight = _on_host(est, X, y, sample_weight)
+        on_host = config_context(array_api_dispatch=False)
+    with warnings.catch_warnings(), on_host:
         # the split is an array even when fit got a DataFrame
         warnings.filterwarnings(
             "ignore", message="X does not have valid feature names"
@@ -158,13 +224,31 @@ def scorer_validation_score(est, X, y, sample_weight):
             if not all_finite(est._forward_pass_fast(X, check_input=False)):
                 return np.nan  # as the default score of a diverging model
             raise
-    try:
-        return float(score)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"scoring={est.scoring!r} returned {score!r}: a scorer must return "
-            "a number (greater is better)."
-        ) from None
+    return _number(est, score)
+
+
+def _on_host(est, X, y, sample_weight):
+    """A copy of ``est`` with its weights on the host (the rest shared), and
+    the validation split on the host."""
+    twin = type(est).__new__(type(est))
+    vars(twin).update(vars(est))
+    twin.coefs_ = [to_host(c) for c in est.coefs_]
+    twin.intercepts_ = [to_host(b) for b in est.intercepts_]
+    return twin, to_host(X), to_host(y), to_host(sample_weight)
+
+
+def _number(est, score):
+    """A scorer's result as a float; anything but a number (a string such
+    as "0.5" included) is refused."""
+    if not isinstance(score, (str, bytes)):
+        try:
+            return float(score)
+        except (TypeError, ValueError):
+            pass
+    raise ValueError(
+        f"scoring={est.scoring!r} returned {score!r}: a scorer must return "
+        "a number (greater is better)."
+    )
 
 
 def _takes_sample_weight(scorer):
