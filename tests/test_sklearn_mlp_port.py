@@ -7,12 +7,13 @@ BSD-3-Clause, the scikit-learn developers) with ``MLPClassifier`` and
 (but for a lambda written as a def, for ruff).
 
 Left out, because they call scikit-learn's private methods or read its
-private attributes: ``test_fit`` and ``test_gradient`` (``_loss_grad_lbfgs``,
-``_forward_pass``, ...), ``test_learning_rate_warmstart`` and
+private attributes: ``test_fit`` (``_coef_grads``, ``_coef_velocity``, ...),
+``test_gradient`` (``_loss_grad_lbfgs``), ``test_learning_rate_warmstart`` and
 ``test_adaptive_learning_rate`` (``_optimizer``), ``test_n_iter_no_change``
 (``_no_improvement_count``).  The two documented differences
-(docs/drop_in.rst) are marked xfail.  ``global_random_seed`` is scikit-learn's
-fixture, supplied here with one seed.
+(docs/drop_in.rst) are marked xfail; one test ignores a ConvergenceWarning
+(see its comment).  ``global_random_seed`` is scikit-learn's fixture, supplied
+here with one seed.
 """
 
 # Authors: The scikit-learn developers
