@@ -92,8 +92,10 @@ def _gelu_any(ops, x, dtype, opv):
     if dtype == np.float64:
         raise NotImplementedError(
             "gelu is exported with ONNX's Erf, which onnxruntime implements "
-            "in float32 only: pass a float32 X_sample "
-            "(X_sample.astype(np.float32)) to export this model."
+            "in float32 only: pass a float32 X_sample to export this model "
+            "(X_sample.astype(np.float32); a DataFrame's numeric columns: "
+            "X_sample.astype({c: np.float32 for c in "
+            "X_sample.select_dtypes('number').columns}))."
         )
     return _gelu(ops, x, dtype, opv)
 
