@@ -166,6 +166,16 @@ def gradcheck(
         return net.loss_grad(theta, scratch, X, Y, sw, l2, ws)
 
     net.loss_grad(params, grad, X, Y, sw, l2, ws)
+    num, rel = _best_agreement(objective, params, grad, steps, atol)
+    err = float(np.max(rel))
+    if return_gradients:
+        return err, grad, num
+    return err
+
+
+def _best_agreement(objective, params, grad, steps, atol):
+    """The numerical gradient and each component's relative error at the
+    step (of ``steps``) where it agrees best with ``grad``."""
     num, rel = None, None
     for step in steps:
         at_step = numerical_gradient(objective, params.copy(), eps=step)
@@ -176,10 +186,7 @@ def gradcheck(
         else:
             better = rel_at_step < rel
             num[better], rel[better] = at_step[better], rel_at_step[better]
-    err = float(np.max(rel))
-    if return_gradients:
-        return err, grad, num
-    return err
+    return num, rel
 
 
 def _steps(eps):
