@@ -5,9 +5,13 @@ Out-of-core training with Dask
 ``dask_ml.wrappers.Incremental`` trains an estimator that has ``partial_fit``
 on a Dask array one block at a time, so the data never has to fit in memory
 at once. Each block is one ``partial_fit`` call, i.e. one epoch over that
-block. Here the "large" dataset is a Dask array made of many blocks (several
-passes over the standardised digits); the out-of-core model is compared with
-an in-memory ``fit`` that sees the same number of samples.
+block: a single pass over the data is a handful of optimizer steps (here 2
+per block of 270 rows, mini-batches of 200), far fewer than ``fit``'s
+``max_iter`` epochs, and leaves the model barely trained. So, as ``fit``
+does, training passes over the data several times: here the "large" dataset
+is a Dask array made of 8 passes over the standardised digits, 40 blocks;
+the out-of-core model is compared with an in-memory ``fit`` of 8 epochs,
+which sees the same samples.
 
 Needs the ``dask`` extra (dask, distributed, dask-ml).
 """

@@ -1,6 +1,6 @@
 """
-The origin tutorial's network, fixed
-====================================
+The network of the tutorial skbackprop grew from, fixed
+=======================================================
 
 skbackprop grew from a tutorial on backpropagation whose demo trained a
 [2, 4, 3, 1] network (relu, relu, sigmoid) on ``make_circles`` with full-batch

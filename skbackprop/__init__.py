@@ -5,7 +5,7 @@ from ._engine.gradcheck import gradcheck
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 from ._onnx import register_onnx_converters, to_onnx
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 __all__ = [
     "BackpropMLPClassifier",

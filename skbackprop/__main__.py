@@ -1,8 +1,9 @@
 """Demo: ``python -m skbackprop [--quick] [circles|digits|all]``.
 
-1. The origin tutorial's problem: make_circles with a [2, 4, 3, 1] network,
-   relu/relu/logistic, trained by full-batch gradient descent.  The tutorial's
-   buggy code reached 0.82 accuracy and then diverged; this one converges.
+1. The problem of the backpropagation tutorial skbackprop grew from:
+   make_circles with a [2, 4, 3, 1] network, relu/relu/logistic, trained by
+   full-batch gradient descent.  The tutorial's buggy code reached 0.82
+   accuracy and then diverged; this one converges.
 2. load_digits with the default network, against a held-out test set.
 
 ``--quick`` trains the same networks with a looser stopping tolerance, so
@@ -120,8 +121,9 @@ def _parser():
         prog="python -m skbackprop",
         description=(
             "Train skbackprop's demo networks and print their loss curves: "
-            "the origin tutorial's make_circles network (full-batch gradient "
-            "descent) and the default network on load_digits.  Each takes "
+            "the make_circles network of the backpropagation tutorial "
+            "skbackprop grew from (full-batch gradient descent) and the "
+            "default network on load_digits.  Each takes "
             "well under a second on an idle 2-core machine."
         ),
     )

@@ -25,12 +25,14 @@ SHARED_PARAMS_DOC = """
         (with momentum / Nesterov momentum), or Adam.
 
     alpha : float, default=0.0001
-        Strength of the L2 penalty.  The objective is
-        ``sum_i s_i l_i / S + alpha / (2 S) * sum_k ||W_k||^2`` with
-        ``S = sum_i s_i`` the total sample weight of the *training set*
-        (``n_samples`` without weights).  scikit-learn divides the penalty by
-        each mini-batch's size instead, which makes its strength depend on
-        ``batch_size``; with a full batch the two agree.
+        Strength of the L2 penalty.  By default (``alpha_scaling='batch'``)
+        it is scaled as in scikit-learn's MLP: each mini-batch's objective is
+        ``sum_i s_i l_i / S_b + alpha / (2 S_b) * sum_k ||W_k||^2`` with
+        ``S_b`` the batch's total sample weight (its size without weights),
+        so an ``alpha`` tuned for scikit-learn means the same here.  With
+        ``alpha_scaling='dataset'`` the penalty is divided by the training
+        set's total weight ``S`` instead, so its strength does not depend on
+        ``batch_size``.  With a full batch (and for 'lbfgs') the two agree.
 
     batch_size : int, default='auto'
         Size of minibatches for stochastic optimizers; 'auto' is
@@ -133,12 +135,12 @@ SHARED_PARAMS_DOC = """
 """
 
 ALPHA_SCALING_DOC = """
-    alpha_scaling : {'dataset', 'batch'}, default='dataset'
-        How ``alpha`` is scaled.  'dataset': divided by the training set's
-        total sample weight ``S``, so the penalty's strength does not depend
-        on ``batch_size`` (see ``alpha``).  'batch': divided by each
-        mini-batch's total sample weight, as scikit-learn's MLP does
-        (scikit-learn issue #6780), which reproduces its numbers exactly.
+    alpha_scaling : {'batch', 'dataset'}, default='batch'
+        How ``alpha`` is scaled.  'batch' (the default): divided by each
+        mini-batch's total sample weight, as scikit-learn's MLP does, which
+        reproduces its numbers exactly.  'dataset': divided by the training
+        set's total sample weight ``S``, so the penalty's strength does not
+        depend on ``batch_size`` (scikit-learn issue #6780; see ``alpha``).
         Both agree for full batches and L-BFGS.  An extension over
         scikit-learn.
 """

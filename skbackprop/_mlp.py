@@ -502,7 +502,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
-        alpha_scaling="dataset",
+        alpha_scaling="batch",
         dropout=0.0,
         scoring=None,
     ):
@@ -827,7 +827,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        alpha_scaling="dataset",
+        alpha_scaling="batch",
         dropout=0.0,
         scoring=None,
     ):

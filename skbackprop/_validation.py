@@ -190,6 +190,10 @@ def _is_missing(value):
     return value is None or type(value).__name__ == "NAType"  # pandas.NA
 
 
+def _is_nan(value):
+    return isinstance(value, (float, np.floating)) and value != value
+
+
 def check_no_missing_labels(y, name="y"):
     """Refuse class labels that are None or pandas.NA, and NaN among the
     ``classes`` of ``partial_fit`` (NaN in ``y`` is left to scikit-learn's
@@ -197,8 +201,15 @@ def check_no_missing_labels(y, name="y"):
     if y is None or issparse(y):
         return  # None: scikit-learn's "requires y to be passed"
     kind = getattr(getattr(y, "dtype", None), "kind", "O")
-    if kind == "f" and name == "classes" and np.isnan(y).any():
-        raise ValueError(f"Input {name} contains NaN.")
+    if name == "classes" and kind in "fO" and any(
+        _is_nan(v) for v in np.asarray(y, dtype=object).flat
+    ):
+        # a list [0, 1, nan] would otherwise reach an integer cast (a
+        # RuntimeWarning) before scikit-learn's "Input contains NaN"
+        raise ValueError(
+            "classes contains NaN; pass the class labels that y can take, "
+            "without missing values."
+        )
     if kind != "O":
         return
     values = np.asarray(y, dtype=object)

@@ -3,7 +3,9 @@
 A warning raised deep inside a fit is reported at the first frame outside
 skbackprop and the libraries that call into it (scikit-learn, joblib), so
 that ``fit.py:12: ConvergenceWarning: ...`` names the line that called
-``fit``, ``cross_val_score`` or ``GridSearchCV.fit``.  For the warning
+``fit``, ``cross_val_score`` or ``GridSearchCV.fit``; in an ``n_jobs``
+worker process, where no frame is the user's, it keeps skbackprop's line
+(the standard library's frames are skipped too).  For the warning
 filters the warning still comes from its skbackprop module, so
 ``warnings.filterwarnings(..., module="skbackprop")`` selects it; and a
 filter aimed at scikit-learn (``module="sklearn"``, the idiom of
@@ -13,6 +15,7 @@ package replaces -- unless a filter aimed at skbackprop comes first.
 
 import os
 import sys
+import sysconfig
 import warnings
 
 import joblib
@@ -25,19 +28,39 @@ _LIBRARY_DIRS = tuple(
     for m in (sys.modules[__package__], sklearn, joblib)
 )
 
+_STDLIB_DIRS = tuple(
+    os.path.abspath(sysconfig.get_paths()[key]) + os.sep
+    for key in ("stdlib", "platstdlib")
+)
+
 # where scikit-learn's MLP warns from, for filters aimed at scikit-learn
 _SKLEARN_MLP = "sklearn.neural_network._multilayer_perceptron"
 
 
+def _in_standard_library(filename):
+    return filename.startswith(_STDLIB_DIRS) and not any(
+        part in ("site-packages", "dist-packages")
+        for part in filename.split(os.sep)
+    )
+
+
 def _user_frame():
-    """The innermost frame outside the libraries (the outermost frame when
-    every frame is inside them, e.g. in a joblib worker)."""
-    frame = sys._getframe(2)
-    while frame.f_back is not None and os.path.abspath(
-        frame.f_code.co_filename
-    ).startswith(_LIBRARY_DIRS):
+    """The innermost frame outside the libraries and the standard library.
+
+    In a worker process of ``n_jobs`` (joblib's loky, multiprocessing) no
+    frame is the user's: the outermost one is ``multiprocessing/process.py``,
+    which tells nothing, so the warning keeps skbackprop's own line, as
+    scikit-learn's MLP shows its own there."""
+    caller = sys._getframe(2)
+    frame = caller
+    while frame is not None:
+        name = frame.f_code.co_filename
+        filename = os.path.abspath(name)
+        if not (filename.startswith(_LIBRARY_DIRS) or name.startswith("<frozen ")
+                or _in_standard_library(filename)):
+            return frame
         frame = frame.f_back
-    return frame
+    return caller
 
 
 def _first_filter(message, category, module):

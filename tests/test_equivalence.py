@@ -106,7 +106,7 @@ def test_forward_and_one_sgd_step_equal_sklearn(activation, target):
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_whole_training_run_matches_sklearn_from_the_same_seed(solver):
     """Same seed: same initial draws, same shuffles, same steps (alpha=0, where
-    our batch-size-independent penalty and sklearn's coincide)."""
+    both scalings of the penalty coincide)."""
     X, y = load_digits(return_X_y=True)
     X = X[:600] / 16
     y = y[:600]
@@ -129,7 +129,7 @@ def test_whole_training_run_matches_sklearn_from_the_same_seed(solver):
 def test_alpha_scaling_batch_reproduces_sklearn_with_mini_batches(solver, weighted):
     """alpha_scaling='batch' divides alpha by each batch's weight, as sklearn
     does: the whole run equals sklearn's (load_digits, batch 200, alpha
-    1e-4); the default divides by the data's weight and does not.  With
+    1e-4); 'dataset' divides by the data's weight and does not.  With
     sample weights the epoch loss is also sklearn's: the batches' losses
     averaged over rows (not over weight), so tol and n_iter_no_change stop
     at the same epoch."""
@@ -146,8 +146,9 @@ def test_alpha_scaling_batch_reproduces_sklearn_with_mini_batches(solver, weight
         ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
     ):
         assert_allclose(mine, ref, rtol=0, atol=1e-10)
-    default = _fit_quietly(BackpropMLPClassifier(**params), X, y, sample_weight=sw)
-    assert np.abs(default.coefs_[0] - theirs.coefs_[0]).max() > 1e-8
+    dataset = _fit_quietly(BackpropMLPClassifier(alpha_scaling="dataset", **params),
+                           X, y, sample_weight=sw)
+    assert np.abs(dataset.coefs_[0] - theirs.coefs_[0]).max() > 1e-8
 
 
 @needs_sklearn_1_7

@@ -469,7 +469,8 @@ def test_extra_activations_learn_digits(activation):
 
 @pytest.mark.parametrize("batch_size", [10, 50])
 def test_l2_strength_does_not_depend_on_batch_size(batch_size):
-    """Without hidden layers the objective is Ridge's, whatever the batch:
+    """Without hidden layers the objective of alpha_scaling="dataset" is
+    Ridge's, whatever the batch:
     0.5/N * sum (y - Xw - b)^2 + alpha/(2N) * ||w||^2, i.e. Ridge(alpha)."""
     X, y = make_regression(n_samples=100, n_features=5, noise=2.0, random_state=0)
     y = y / y.std()
@@ -478,7 +479,7 @@ def test_l2_strength_does_not_depend_on_batch_size(batch_size):
     params = dict(hidden_layer_sizes=(), alpha=alpha, solver="sgd",
                   learning_rate_init=0.01, momentum=0.0, batch_size=batch_size,
                   max_iter=300, tol=0.0, random_state=0)
-    ours = _quiet_fit(BackpropMLPRegressor(**params), X, y)
+    ours = _quiet_fit(BackpropMLPRegressor(alpha_scaling="dataset", **params), X, y)
     theirs = _quiet_fit(MLPRegressor(**params), X, y)
     lbfgs = _quiet_fit(BackpropMLPRegressor(
         hidden_layer_sizes=(), alpha=alpha, solver="lbfgs", tol=1e-10,

@@ -336,8 +336,10 @@ def _gelu_onnx(ops, x, dtype, opv):
     if dtype == np.float64:
         raise NotImplementedError(
             "gelu is exported with ONNX's Erf, which onnxruntime implements "
-            "in float32 only: pass a float32 X_sample "
-            "(X_sample.astype(np.float32)) to export this model."
+            "in float32 only: pass a float32 X_sample to export this model "
+            "(X_sample.astype(np.float32); a DataFrame's numeric columns: "
+            "X_sample.astype({c: np.float32 for c in "
+            "X_sample.select_dtypes('number').columns}))."
         )
     # 0.5 * x * (1 + erf(x / sqrt(2))), the exact form as the engine's
     scaled = ops.OnnxDiv(x, np.array([np.sqrt(2.0)], dtype=dtype), op_version=opv)
