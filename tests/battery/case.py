@@ -53,9 +53,9 @@ OURS = {"clf": BackpropMLPClassifier, "reg": BackpropMLPRegressor}
 
 TOPICS = (
     "input_validation", "input_types", "targets", "parameters", "sample_weight",
-    "class_weight", "float32", "divergence", "early_stopping", "warm_start",
-    "partial_fit", "sequences", "persistence", "callbacks", "threads", "onnx",
-    "gradcheck",
+    "class_weight", "float32", "divergence", "dropout", "early_stopping",
+    "warm_start", "partial_fit", "sequences", "persistence", "callbacks",
+    "threads", "onnx", "gradcheck",
 )
 
 
