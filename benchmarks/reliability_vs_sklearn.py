@@ -1,9 +1,9 @@
-"""Run both reliability batteries against skbackprop and scikit-learn's MLP.
+"""Run the reliability battery against skbackprop and scikit-learn's MLP.
 
-Every case of ``tests/test_reliability.py::CASES`` (round 1) and of
-``tests/test_reliability2.py::CASES`` (round 2, issue 13: inputs, weights,
-float32, warm starts, sequences, persistence, callbacks, threads, loaded
-state, ONNX, gradcheck) is run on BackpropMLPClassifier/BackpropMLPRegressor,
+Every case of the battery (``tests/battery/``: input validation, targets,
+kinds of input, parameters, sample and class weights, float32, divergence,
+warm starts, partial_fit and other call sequences, persistence, callbacks,
+threads, ONNX, gradcheck) is run on BackpropMLPClassifier/BackpropMLPRegressor,
 and the cases that are not ``extra`` (skbackprop extensions such as
 ``class_weight``, callbacks, ``to_onnx``, ``gradcheck`` or its pickled
 state) also on sklearn's MLPClassifier/MLPRegressor with the same
@@ -32,6 +32,7 @@ Usage::
     python benchmarks/reliability_vs_sklearn.py            # every case
     python benchmarks/reliability_vs_sklearn.py --summary  # counts only
     python benchmarks/reliability_vs_sklearn.py --markdown # README table
+    python benchmarks/reliability_vs_sklearn.py --topic onnx --topic float32
 """
 
 import argparse
@@ -48,9 +49,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(_ROOT), str(_ROOT / "tests")]
 
-import test_reliability as round1  # noqa: E402
-import test_reliability2_runner as runner2  # noqa: E402
-from test_reliability2 import CASES as CASES2  # noqa: E402
+from battery import runner  # noqa: E402
+from battery.case import OURS  # noqa: E402
+from battery.cases import CASES  # noqa: E402
 
 # messages of errors raised deep inside numpy rather than by a check
 _NUMPY_INTERNALS = (
@@ -59,7 +60,6 @@ _NUMPY_INTERNALS = (
     r"not aligned|non-broadcastable output"
 )
 
-OURS = {"clf": round1.BackpropMLPClassifier, "reg": round1.BackpropMLPRegressor}
 SKLEARN = {"clf": MLPClassifier, "reg": MLPRegressor}
 
 CLASSES = [
@@ -91,40 +91,18 @@ def _error_class(exc, raises, match, sklearn):
         if match is None or re.search(match, str(exc)):
             return "clear error"
         return "other error"
-    if isinstance(exc, runner2.INTERNAL) or re.search(_NUMPY_INTERNALS, str(exc)):
+    if isinstance(exc, runner.INTERNAL) or re.search(_NUMPY_INTERNALS, str(exc)):
         return "internal crash"
     return "other error"
 
 
-def classify_round1(case, classes):
-    est, result, exc, rec = round1.run_case(case, classes)
-    runtime = any(issubclass(w.category, RuntimeWarning) for w in rec)
-    if exc is not None and round1.is_other_answer(case, exc):
-        outcome = "clear error"
-    elif exc is not None:
-        outcome = _error_class(exc, case.raises or ValueError, case.match,
-                               classes is SKLEARN)
-        if case.raises is None and outcome == "clear error":
-            outcome = "other error"  # refused where a behaviour is documented
-    elif _non_finite(est, result) or case.raises is not None:
-        outcome = "silent wrong"
-    else:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                case.check(est, result)
-            outcome = "sensible"
-        except Exception:  # noqa: BLE001
-            outcome = "silent wrong"
-    if runtime and outcome != "internal crash":
-        outcome = "RuntimeWarning"
-    return outcome, exc
-
-
-def classify_round2(case, classes):
-    out = runner2.run_case(case, classes)
+def classify(case, classes):
+    """The outcome class of ``case`` run on ``classes``, and its exception."""
+    out = runner.run_case(case, classes)
     runtime = any(issubclass(w.category, RuntimeWarning) for w in out.warnings)
-    if out.exc is not None:
+    if out.exc is not None and runner.is_other_answer(case, out.exc):
+        outcome = "clear error"
+    elif out.exc is not None:
         outcome = _error_class(out.exc, case.raises, case.match, classes is SKLEARN)
         if case.raises is None and outcome == "clear error":
             outcome = "other error"
@@ -172,48 +150,42 @@ def _detail(exc):
     ) else type(exc).__name__
 
 
-def run(timeout):
+def run(timeout, topics=None):
+    """``(topic, id, ours, theirs, detail)`` of every case (of ``topics``)."""
     rows = []
-    batteries = [
-        ("round 1", round1.CASES, classify_round1),
-        ("round 2", CASES2, classify_round2),
-    ]
-    for battery, cases, classify in batteries:
-        for case in cases:
-            ours, _ = with_timeout(lambda: classify(case, OURS), timeout)
-            if case.extra:
-                theirs, detail = "n/a (extension)", ""
-            else:
-                theirs, exc = with_timeout(lambda: classify(case, SKLEARN), timeout)
-                detail = _detail(exc)
-            rows.append((battery, case.id, ours, theirs, detail))
+    for case in CASES:
+        if topics and case.topic not in topics:
+            continue
+        ours, _ = with_timeout(lambda: classify(case, OURS), timeout)
+        if case.extra:
+            theirs, detail = "n/a (extension)", ""
+        else:
+            theirs, exc = with_timeout(lambda: classify(case, SKLEARN), timeout)
+            detail = _detail(exc)
+        rows.append((case.topic, case.id, ours, theirs, detail))
     return rows
 
 
 def print_rows(rows):
     w = max(len(r[1]) for r in rows)
-    print(f"{'battery':<8}  {'case':<{w}}  {'skbackprop':<15}  {'sklearn':<16}  "
+    t = max(len(r[0]) for r in rows)
+    print(f"{'topic':<{t}}  {'case':<{w}}  {'skbackprop':<15}  {'sklearn':<16}  "
           "sklearn detail")
-    print("-" * (w + 100))
-    for battery, cid, ours, theirs, detail in rows:
-        print(f"{battery:<8}  {cid:<{w}}  {ours:<15}  {theirs:<16}  {detail}")
+    print("-" * (w + t + 92))
+    for topic, cid, ours, theirs, detail in rows:
+        print(f"{topic:<{t}}  {cid:<{w}}  {ours:<15}  {theirs:<16}  {detail}")
     print()
 
 
 def print_summary(rows, markdown):
     """Counts per outcome class: skbackprop on every case, skbackprop on the
-    cases also run on sklearn, and sklearn, per battery and in total."""
-    columns = []
-    for battery in ("round 1", "round 2", None):
-        sel = [r for r in rows if battery is None or r[0] == battery]
-        common = [r for r in sel if r[3] != "n/a (extension)"]
-        name = battery or "both"
-        columns += [
-            (f"{name}: skbackprop, all ({len(sel)})", Counter(r[2] for r in sel)),
-            (f"{name}: skbackprop, common ({len(common)})",
-             Counter(r[2] for r in common)),
-            (f"{name}: sklearn ({len(common)})", Counter(r[3] for r in common)),
-        ]
+    cases also run on sklearn, and sklearn."""
+    common = [r for r in rows if r[3] != "n/a (extension)"]
+    columns = [
+        (f"skbackprop, all ({len(rows)})", Counter(r[2] for r in rows)),
+        (f"skbackprop, common ({len(common)})", Counter(r[2] for r in common)),
+        (f"sklearn ({len(common)})", Counter(r[3] for r in common)),
+    ]
     if markdown:
         print("| outcome | " + " | ".join(h for h, _ in columns) + " |")
         print("|:---|" + "---:|" * len(columns))
@@ -238,8 +210,10 @@ def main(argv=None):
                         help="the counts as a markdown table")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds before a case counts as a hang")
+    parser.add_argument("--topic", action="append", default=[],
+                        help="only the cases of this topic (repeatable)")
     args = parser.parse_args(argv)
-    rows = run(args.timeout)
+    rows = run(args.timeout, args.topic)
     if not args.summary and not args.markdown:
         print_rows(rows)
     print_summary(rows, args.markdown)

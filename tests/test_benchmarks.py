@@ -124,3 +124,25 @@ def test_the_benchmarks_say_when_openblas_runs_older_kernels(
                                f"{architecture} is set)")
     else:
         assert note is None
+
+
+def test_reliability_benchmark_classifies_the_battery_cases(capsys):
+    """``benchmarks/reliability_vs_sklearn.py`` on two topics: each case of
+    the battery is run on skbackprop (every case passes its test, so each
+    is a clear error or sensible) and, unless it exercises an extension, on
+    scikit-learn; the summary counts them."""
+    import reliability_vs_sklearn as bench
+
+    topics = ["divergence", "gradcheck"]
+    rows = bench.run(timeout=60, topics=topics)
+    expected = [c.id for c in bench.CASES if c.topic in topics]
+    assert [r[1] for r in rows] == expected and len(rows) > 30
+    assert {r[2] for r in rows} <= {"clear error", "sensible"}, rows
+    theirs = {r[1]: r[3] for r in rows}
+    assert all(theirs[c.id] == "n/a (extension)" for c in bench.CASES
+               if c.topic == "gradcheck")
+    assert all(theirs[c.id] in bench.CLASSES for c in bench.CASES
+               if c.topic == "divergence")
+    bench.print_summary(rows, markdown=True)
+    out = capsys.readouterr().out
+    assert f"| outcome | skbackprop, all ({len(rows)}) |" in out
