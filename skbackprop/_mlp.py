@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _array_api as array_api
+from . import _dask_fit as dask_fit
 from . import _extensions as extensions
 from . import _training as training
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
@@ -287,6 +288,8 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         return self.max_iter
 
     def _fit_inner(self, X, y, sample_weight, incremental, hidden, start):
+        if dask_fit.is_dask_collection(X):  # data-parallel, on the workers
+            return dask_fit.fit(self, X, y, sample_weight, incremental, hidden, start)
         X, Y, sw = self._validate_input(
             X, y, sample_weight, incremental, reset=start != "continue"
         )
@@ -617,6 +620,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     def score(self, X, y, sample_weight=None):
+        if dask_fit.is_dask_collection(X):
+            return dask_fit.score(self, X, y, sample_weight)
         return self._checked_score(X, y, sample_weight, super().score)
 
     score.__doc__ = score_doc("the mean accuracy", "labels")
@@ -634,6 +639,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
+        if dask_fit.is_dask_collection(X):  # lazy, blockwise
+            return dask_fit.predict(self, X, "predict")
         out = self._checked_output(X, "predict")
         labels = self._decode(out)
         ns = array_api.namespace_of(out)
@@ -718,6 +725,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
             the model, where classes are ordered as they are in
             ``classes_``.  Equivalent to ``log(predict_proba(X))``.
         """
+        if dask_fit.is_dask_collection(X):  # lazy, blockwise
+            return dask_fit.predict(self, X, "predict_log_proba")
         y_prob = self._proba(X, "predict_log_proba")
         ns = array_api.namespace_of(y_prob)
         # log(0) = -inf is the answer for a softmax probability that
@@ -741,6 +750,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y_prob : ndarray of shape (n_samples, n_classes)
             The probability of each class, columns ordered as ``classes_``.
         """
+        if dask_fit.is_dask_collection(X):  # lazy, blockwise
+            return dask_fit.predict(self, X, "predict_proba")
         return self._proba(X, "predict_proba")
 
     def __sklearn_tags__(self):
@@ -878,6 +889,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     def score(self, X, y, sample_weight=None):
+        if dask_fit.is_dask_collection(X):
+            return dask_fit.score(self, X, y, sample_weight)
         return self._checked_score(X, y, sample_weight, super().score)
 
     score.__doc__ = score_doc("the coefficient of determination R^2", "values")
@@ -895,6 +908,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
+        if dask_fit.is_dask_collection(X):  # lazy, blockwise
+            return dask_fit.predict(self, X, "predict")
         return self._decode(self._checked_output(X, "predict"))
 
     @available_if(lambda est: est._check_solver())

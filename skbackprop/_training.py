@@ -603,13 +603,17 @@ class _EpochRun:
 
 # ----------------------------------------------------------------------
 # L-BFGS
-def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None):
+def fit_lbfgs(est, network, flat, X, Y, sw, tasks, ns=None, objective=None):
     """Train ``flat`` with scipy's L-BFGS-B on the full batch (scipy works
-    on a float64 host copy of the parameters)."""
+    on a float64 host copy of the parameters).  ``objective``, a callable
+    ``fun(x) -> (loss, grad)``, replaces the in-memory objective of ``X``
+    (a distributed one: :mod:`skbackprop._dask_fit`)."""
     n_samples = X.shape[0]
     l2, _ = regularization(est.alpha, sw, n_samples)
-    trainer = make_trainer(network, None, n_samples, ns=ns)
-    fun = trainer.objective(flat, X, Y, sw, l2)
+    # with an objective of its own, the trainer only moves parameters
+    trainer = make_trainer(network, None, n_samples if objective is None else 1,
+                           ns=ns)
+    fun = trainer.objective(flat, X, Y, sw, l2) if objective is None else objective
     est.loss_curve_ = []
     stop_requested = False
     x0 = trainer.to_host(flat)
