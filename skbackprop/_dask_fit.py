@@ -34,7 +34,10 @@ from ._callbacks import FitTasks
 from ._engine import make_trainer
 from ._validation import check_no_missing_labels, check_sample_weight, finalize_weights
 
-__all__ = ["chunk_loss_grad", "fit", "is_dask_collection", "predict", "score"]
+__all__ = [
+    "check_partial_fit", "chunk_loss_grad", "fit", "is_dask_collection", "predict",
+    "score",
+]
 
 
 def is_dask_collection(obj):
@@ -138,8 +141,11 @@ def _dask_rows(est, X, reset):
     of ``validate_data`` (number of features, feature names), none of which
     computes ``X``.  A dask DataFrame's partition lengths are computed (a
     number per partition)."""
-    validate_data(est, X, reset=reset, skip_check_array=True)
-    if hasattr(X, "to_dask_array"):  # a dask DataFrame
+    frame = hasattr(X, "to_dask_array")  # a dask DataFrame
+    # a dask DataFrame's meta, an empty pandas DataFrame, has its columns
+    validate_data(est, X._meta if frame else X, reset=reset,
+                  skip_check_array=True)
+    if frame:
         if not all(dt.kind in "biuf" for dt in X.dtypes):
             raise ValueError(
                 "Every column of a dask DataFrame passed to "
@@ -221,13 +227,23 @@ def _targets(est, y, sample_weight, n_samples, dtype, incremental):
     return Y, finalize_weights(est._weight_classes(y, sw, incremental), dtype)
 
 
+_NO_PARTIAL_FIT = (
+    "partial_fit takes numpy blocks, not a dask collection: stream a dask "
+    "array through partial_fit with dask_ml.wrappers.Incremental, or fit it "
+    "in place with solver='lbfgs'."
+)
+
+
+def check_partial_fit(X):
+    """``partial_fit`` takes blocks in memory: a dask ``X`` is refused
+    (before its labels are looked at, which would compute them)."""
+    if is_dask_collection(X):
+        raise ValueError(_NO_PARTIAL_FIT)
+
+
 def _check_supported(est, incremental):
     if incremental:
-        raise ValueError(
-            "partial_fit takes numpy blocks, not a dask collection: stream a "
-            "dask array through partial_fit with dask_ml.wrappers.Incremental, "
-            "or fit it in place with solver='lbfgs'."
-        )
+        raise ValueError(_NO_PARTIAL_FIT)
     if est.solver != "lbfgs":
         raise ValueError(
             f"solver={est.solver!r} cannot fit a dask collection where it lies "
@@ -291,10 +307,10 @@ def _block_output(block, est, method, columns):
     return getattr(est, method)(block)
 
 
-def _sample_row(est, columns):
-    """One row of zeros: ``est.method`` on it gives the output's dtype and
-    trailing shape, and the errors of an unfitted model, in the client."""
-    row = np.zeros((1, est.n_features_in_))
+def _sample_row(est, columns, dtype):
+    """One row of zeros of ``X``'s dtype: ``est.method`` on it gives the
+    output's dtype and trailing shape, in the client."""
+    row = np.zeros((1, est.n_features_in_), dtype=dtype)
     if columns is None:
         return row
     import pandas as pd
@@ -308,7 +324,8 @@ def predict(est, X, method):
     check_is_fitted(est, "n_outputs_")
     X = _dask_rows(est, X, reset=False)
     columns = getattr(est, "feature_names_in_", None)
-    sample = getattr(est, method)(_sample_row(est, columns))
+    dtype = X.dtype if X.dtype.kind in "biuf" else np.float64
+    sample = getattr(est, method)(_sample_row(est, columns, dtype))
     if sample.ndim == 1:
         return X.map_blocks(
             _block_output, est, method, columns, drop_axis=1, dtype=sample.dtype,

@@ -674,6 +674,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self : object
             The updated estimator.
         """
+        dask_fit.check_partial_fit(X)
         first_call = not hasattr(self, "classes_")
         # labels live on the host (classes_ is numpy, labels may be strings)
         classes = array_api.to_host(classes)
