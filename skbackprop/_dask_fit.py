@@ -22,6 +22,7 @@ arrays' lineage survives a lost worker; an evaluation that fails anyway
 raises a RuntimeError, and the estimator's rollback leaves it as it was.
 """
 
+import functools
 import sys
 
 import numpy as np
@@ -35,8 +36,8 @@ from ._engine import make_trainer
 from ._validation import check_no_missing_labels, check_sample_weight, finalize_weights
 
 __all__ = [
-    "check_partial_fit", "chunk_loss_grad", "fit", "is_dask_collection", "predict",
-    "score",
+    "blockwise_on_dask_collections", "check_partial_fit", "chunk_loss_grad", "fit",
+    "is_dask_collection", "predict", "score",
 ]
 
 
@@ -56,29 +57,28 @@ def chunk_loss_grad(network, x, X, Y, sample_weight):
     ----------
     network : Network
     x : ndarray of shape (n_params,)
-        The parameters, float64 (cast to the network's dtype, as the
-        in-memory objective casts them).
+        The parameters, float64 (cast to the network's dtype by the
+        engine's objective, as in memory).
     X, Y, sample_weight : ndarrays
         One chunk of the persisted training data.
 
     Returns
     -------
     loss : float
-        ``sum_i s_i l_i`` over the chunk's rows.
+        ``sum_i s_i l_i`` over the chunk's rows (``inf`` when not finite).
     grad : ndarray of shape (n_params,), float64
-        Its gradient.
+        Its gradient (zero when the loss is not finite).
     """
     n = X.shape[0]
     weight = float(n if sample_weight is None else sample_weight.sum())
     if weight == 0.0:  # an empty chunk, or one of weight zero
         return 0.0, np.zeros(network.n_params)
-    params = np.asarray(x, dtype=network.dtype)
-    # the engine's mean over the chunk's weight, times that weight
+    # the in-memory objective of the chunk (without the L2 term): its
+    # weighted mean, times the chunk's weight
     trainer = make_trainer(network, None, n)
-    mean = network.data_loss_grad(
-        params, trainer.grad, X, Y, sample_weight, trainer.workspace, trainer.kernels
-    )
-    return mean * weight, trainer.grad.astype(np.float64) * weight
+    params = np.empty(network.n_params, dtype=network.dtype)
+    mean, grad = trainer.objective(params, X, Y, sample_weight, 0.0)(x)
+    return mean * weight, grad * weight
 
 
 class DistributedObjective:
@@ -297,6 +297,32 @@ def fit(est, X, y, sample_weight, incremental, hidden, start):
 
 # ----------------------------------------------------------------------
 # prediction
+_BLOCKWISE = ("predict", "predict_proba", "predict_log_proba")
+
+
+def blockwise_on_dask_collections(cls):
+    """Class decorator: ``predict``, ``predict_proba``,
+    ``predict_log_proba`` (:func:`predict`) and ``score`` (:func:`score`)
+    of ``cls`` take dask collections; other inputs reach the methods as
+    they are."""
+    for name in _BLOCKWISE + ("score",):
+        if name in vars(cls):
+            setattr(cls, name, _dispatching(vars(cls)[name], name))
+    return cls
+
+
+def _dispatching(method, name):
+    @functools.wraps(method)
+    def dispatch(est, X, *args, **kwargs):
+        if not is_dask_collection(X):
+            return method(est, X, *args, **kwargs)
+        if name == "score":
+            return score(est, X, *args, **kwargs)
+        return predict(est, X, name)
+
+    return dispatch
+
+
 def _block_output(block, est, method, columns):
     """``est.method`` on one block (rows of ``X``; ``columns``: the feature
     names the model was fitted with)."""

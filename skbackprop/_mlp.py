@@ -415,6 +415,9 @@ def _no_dropout(dropout):
         return False
 
 
+# predict, predict_proba, predict_log_proba and score of a dask collection
+# run blockwise on its chunks (lazily, but for score)
+@dask_fit.blockwise_on_dask_collections
 class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron classifier trained by backpropagation.
@@ -620,8 +623,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     def score(self, X, y, sample_weight=None):
-        if dask_fit.is_dask_collection(X):
-            return dask_fit.score(self, X, y, sample_weight)
         return self._checked_score(X, y, sample_weight, super().score)
 
     score.__doc__ = score_doc("the mean accuracy", "labels")
@@ -639,8 +640,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        if dask_fit.is_dask_collection(X):  # lazy, blockwise
-            return dask_fit.predict(self, X, "predict")
         out = self._checked_output(X, "predict")
         labels = self._decode(out)
         ns = array_api.namespace_of(out)
@@ -674,7 +673,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self : object
             The updated estimator.
         """
-        dask_fit.check_partial_fit(X)
+        dask_fit.check_partial_fit(X)  # before its labels are read
         first_call = not hasattr(self, "classes_")
         # labels live on the host (classes_ is numpy, labels may be strings)
         classes = array_api.to_host(classes)
@@ -726,8 +725,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
             the model, where classes are ordered as they are in
             ``classes_``.  Equivalent to ``log(predict_proba(X))``.
         """
-        if dask_fit.is_dask_collection(X):  # lazy, blockwise
-            return dask_fit.predict(self, X, "predict_log_proba")
         y_prob = self._proba(X, "predict_log_proba")
         ns = array_api.namespace_of(y_prob)
         # log(0) = -inf is the answer for a softmax probability that
@@ -751,8 +748,6 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         y_prob : ndarray of shape (n_samples, n_classes)
             The probability of each class, columns ordered as ``classes_``.
         """
-        if dask_fit.is_dask_collection(X):  # lazy, blockwise
-            return dask_fit.predict(self, X, "predict_proba")
         return self._proba(X, "predict_proba")
 
     def __sklearn_tags__(self):
@@ -761,6 +756,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return tags
 
 
+@dask_fit.blockwise_on_dask_collections
 class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron regressor trained by backpropagation.
@@ -890,8 +886,6 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     def score(self, X, y, sample_weight=None):
-        if dask_fit.is_dask_collection(X):
-            return dask_fit.score(self, X, y, sample_weight)
         return self._checked_score(X, y, sample_weight, super().score)
 
     score.__doc__ = score_doc("the coefficient of determination R^2", "values")
@@ -909,8 +903,6 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        if dask_fit.is_dask_collection(X):  # lazy, blockwise
-            return dask_fit.predict(self, X, "predict")
         return self._decode(self._checked_output(X, "predict"))
 
     @available_if(lambda est: est._check_solver())
