@@ -6,10 +6,12 @@ targets and the sample weights on the workers, chunked by rows.  Each
 L-BFGS evaluation sends the parameters to the workers; each computes, on
 each of its chunks, the *sum* over the chunk's rows of the weighted loss and
 its gradient (:func:`chunk_loss_grad`, the one place that calls the engine);
-the client adds the chunks' sums in chunk order, divides once by the total
-sample weight and adds the L2 term -- the in-memory objective, up to the
-order of the sums -- and scipy takes its step through the same driver as an
-in-memory fit (:func:`skbackprop._training.fit_lbfgs`).
+the workers add the chunks' sums (a tree of fixed shape: the same order of
+additions whichever worker finishes first) and send the client one loss
+and one gradient; the client divides them once by the total sample weight
+and adds the L2 term -- the in-memory objective, up to the order of the
+sums -- and scipy takes its step through the same driver as an in-memory
+fit (:func:`skbackprop._training.fit_lbfgs`).
 
 ``X`` is never assembled in the client.  The targets and the sample
 weights are: they are computed into the client once, to encode the labels
@@ -113,7 +115,7 @@ class DistributedObjective:
             for chunk in self.chunks
         ]
         try:
-            parts = dask.compute(*parts)
+            (loss, grad), = dask.compute(_tree_sum(parts))
         except Exception as exc:
             raise RuntimeError(
                 "The Dask computation of the L-BFGS loss and gradient failed "
@@ -121,10 +123,7 @@ class DistributedObjective:
                 f"{exc}. The estimator is left as it was before fit."
             ) from exc
         self.evaluations += 1
-        # the chunks' sums added in chunk order: the same result whichever
-        # worker finished first
-        loss = sum(p[0] for p in parts) / self.total_weight
-        grad = np.sum([p[1] for p in parts], axis=0) / self.total_weight
+        loss, grad = loss / self.total_weight, grad / self.total_weight
         network = self.network
         params = np.asarray(x, dtype=network.dtype)
         loss += network.penalty(params, self.l2)
@@ -132,6 +131,33 @@ class DistributedObjective:
         if not np.isfinite(loss):
             return np.inf, np.zeros(x.shape, dtype=np.float64)
         return loss, grad
+
+
+SUM_FAN_IN = 8
+"""Chunk results added per task of the tree that sums them on the workers."""
+
+
+def _tree_sum(parts):
+    """The ``(loss, grad)`` sums of ``parts`` (Delayed), added on the
+    workers in a tree of fixed shape -- so in the same order whichever
+    worker finishes first -- and sent to the client as one gradient."""
+    import dask
+
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(_add, pure=True)(*parts[i : i + SUM_FAN_IN])
+            for i in range(0, len(parts), SUM_FAN_IN)
+        ]
+    return parts[0]
+
+
+def _add(*parts):
+    """The sum of ``(loss, grad)`` pairs, in the order given."""
+    loss, grad = parts[0][0], parts[0][1].copy()
+    for part_loss, part_grad in parts[1:]:
+        loss += part_loss
+        grad += part_grad
+    return loss, grad
 
 
 # ----------------------------------------------------------------------
