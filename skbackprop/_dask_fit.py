@@ -280,32 +280,52 @@ def _check_supported(est, incremental):
         )
 
 
+def _second(first, second):
+    return second
+
+
+def _beside(X, values):
+    """``values`` (2-D, chunked as ``X``'s rows) made by tasks that take
+    ``X``'s chunk as an input: the scheduler runs them where that chunk
+    is, so that each chunk's targets and weights lie with its rows and an
+    evaluation moves no data but the parameters and the sums."""
+    import dask.array as da
+
+    return da.map_blocks(_second, X, values, dtype=values.dtype, chunks=values.chunks)
+
+
+def _persisted_chunks(X, Y, sw):
+    """``X`` persisted, and the ``(X, Y, sample_weight)`` Delayed of each
+    of its chunks, the targets and weights persisted beside their rows."""
+    import dask
+    import dask.array as da
+
+    rows = X.chunks[0]
+    Y = _beside(X, da.from_array(Y, chunks=(rows, Y.shape[1])))
+    if sw is not None:
+        sw = _beside(X, da.from_array(sw[:, None], chunks=(rows, 1)))[:, 0]
+    X, Y, sw = dask.persist(X, Y, sw)
+    # unoptimised: dask 2025.2's optimised graph of a persisted block hands
+    # the task its key (a tuple) instead of the block
+    blocks = [None if a is None else a.to_delayed(optimize_graph=False).ravel()
+              for a in (X, Y, sw)]
+    if sw is None:
+        blocks[2] = [None] * len(rows)
+    return X, list(zip(*blocks))
+
+
 # ----------------------------------------------------------------------
 # fit
 def fit(est, X, y, sample_weight, incremental, hidden, start):
     """The data-parallel counterpart of ``_fit_inner`` (same arguments),
     for a dask ``X``."""
-    import dask
-    import dask.array as da
-
     _check_supported(est, incremental)
     reset = start != "continue"
     X = _float_rows(est, _dask_rows(est, X, reset), reset)
     Y, sw = _targets(est, y, sample_weight, X.shape[0], X.dtype, incremental)
-    rows = X.chunks[0]
-    Y_d = da.from_array(Y, chunks=(rows, Y.shape[1]))
-    sw_d = None if sw is None else da.from_array(sw, chunks=(rows,))
-    X, Y_d, sw_d = dask.persist(X, Y_d, sw_d)
+    X, chunks = _persisted_chunks(X, Y, sw)
     random_state = check_random_state(est.random_state)
     network, flat = est._parameters(X, Y, hidden, start, incremental, random_state)
-    # unoptimised: dask 2025.2's optimised graph of a persisted block hands
-    # the task its key (a tuple) instead of the block
-    chunks = list(zip(
-        X.to_delayed(optimize_graph=False).ravel(),
-        Y_d.to_delayed(optimize_graph=False).ravel(),
-        [None] * len(rows) if sw_d is None
-        else sw_d.to_delayed(optimize_graph=False).ravel(),
-    ))
     l2, total_weight = training.regularization(est.alpha, sw, X.shape[0])
     objective = DistributedObjective(network, chunks, l2, total_weight)
     tasks = FitTasks(
