@@ -18,7 +18,9 @@ it.  It reports:
   what is left of an evaluation for the scheduling and the transfers;
 * the bytes moved per evaluation, from the parameter count ``P`` (float64
   vectors of ``8 P`` bytes): the model below, and distributed's own
-  counters (bytes the workers sent, and received from one another).
+  counters (bytes the workers sent, and received from one another, by what
+  they held: parameters, sums, or training data -- the last moved only by
+  the scheduler's work stealing, which ``--no-stealing`` turns off).
 
 The model of the bytes of one evaluation, ``W`` workers, ``C`` chunks:
 the parameters go client -> scheduler -> one worker (``8 P`` per hop) and
@@ -60,6 +62,8 @@ def parse_args(argv=None):
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--quick", action="store_true",
                         help="20000 rows, 5 iterations: a smoke run")
+    parser.add_argument("--no-stealing", action="store_true",
+                        help="start the scheduler with work stealing off")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -127,9 +131,8 @@ def _worker_bytes(client):
     def counters(dask_worker):
         received = {}
         for entry in dask_worker.transfer_incoming_log:
-            share = entry.get("total", 0) / max(len(entry["keys"]), 1)
-            for key in entry["keys"]:
-                received[_kind(key)] = received.get(_kind(key), 0) + share
+            for key, nbytes in entry["keys"].items():
+                received[_kind(key)] = received.get(_kind(key), 0) + nbytes
         return dask_worker.transfer_outgoing_bytes_total, received
 
     per_worker = client.run(counters)
@@ -200,10 +203,13 @@ def report(args, rows):
 
 def main(argv=None):
     args = parse_args(argv)
+    import dask
     import distributed
     from sklearn.exceptions import ConvergenceWarning
 
     warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.no_stealing:
+        dask.config.set({"distributed.scheduler.work-stealing": False})
     cluster = distributed.LocalCluster(
         n_workers=args.workers, threads_per_worker=1, processes=True,
         host="127.0.0.1", dashboard_address=None,
@@ -224,7 +230,8 @@ def main(argv=None):
     busy = compute_per_worker(tasks, evaluations)
     print(f"python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} cores; LocalCluster of {args.workers} worker "
-          f"processes x 1 thread; {args.rows} x {args.features}, "
+          f"processes x 1 thread, work stealing "
+          f"{'off' if args.no_stealing else 'on'}; {args.rows} x {args.features}, "
           f"hidden ({args.hidden},), {args.chunks} chunks, P = {n_params}")
     rows = [
         ("L-BFGS iterations (cluster / in memory)",

@@ -110,10 +110,12 @@ class DistributedObjective:
         # one key each, shared by every chunk's task
         network = dask.delayed(self.network, pure=True)
         weights = dask.delayed(np.array(x, dtype=np.float64), pure=True)
-        parts = [
-            dask.delayed(chunk_loss_grad, pure=True)(network, weights, *chunk)
-            for chunk in self.chunks
-        ]
+        parts = []
+        for chunk, workers in zip(self.chunks, _holders(self.chunks)):
+            with dask.annotate(**workers):
+                parts.append(
+                    dask.delayed(chunk_loss_grad, pure=True)(network, weights, *chunk)
+                )
         try:
             (loss, grad), = dask.compute(_tree_sum(parts))
         except Exception as exc:
@@ -131,6 +133,29 @@ class DistributedObjective:
         if not np.isfinite(loss):
             return np.inf, np.zeros(x.shape, dtype=np.float64)
         return loss, grad
+
+
+def _holders(chunks):
+    """Per chunk, the annotation that asks Dask's distributed scheduler to
+    run the chunk's task on a worker holding its rows (empty with another
+    scheduler, or for a chunk no worker holds now).
+
+    Without it the scheduler may run a chunk's task where the shared
+    parameters are and move the chunk there; the restriction is loose, so
+    a lost worker's chunks are still recomputed and used elsewhere."""
+    from dask.base import get_scheduler
+
+    client = getattr(get_scheduler(), "__self__", None)
+    if type(client).__name__ != "Client" or not hasattr(client, "who_has"):
+        return [{}] * len(chunks)
+    # (of the persisted futures in the chunks' graphs: who_has takes
+    # futures or collections, not keys)
+    who_has = client.who_has([chunk[0] for chunk in chunks])
+    return [
+        {"workers": list(who_has[chunk[0].key]), "allow_other_workers": True}
+        if who_has.get(chunk[0].key) else {}
+        for chunk in chunks
+    ]
 
 
 SUM_FAN_IN = 8
@@ -369,9 +394,11 @@ def _dispatching(method, name):
     return dispatch
 
 
-def _block_output(block, est, method, columns):
+def _block_output(block, est, method, columns, empty):
     """``est.method`` on one block (rows of ``X``; ``columns``: the feature
-    names the model was fitted with)."""
+    names the model was fitted with; ``empty``: the output of no rows)."""
+    if block.shape[0] == 0:
+        return empty
     if columns is not None:
         import pandas as pd
 
@@ -398,15 +425,15 @@ def predict(est, X, method):
     columns = getattr(est, "feature_names_in_", None)
     dtype = X.dtype if X.dtype.kind in "biuf" else np.float64
     sample = getattr(est, method)(_sample_row(est, columns, dtype))
+    empty = sample[:0]
     if sample.ndim == 1:
         return X.map_blocks(
-            _block_output, est, method, columns, drop_axis=1, dtype=sample.dtype,
-            meta=np.empty((0,), dtype=sample.dtype),
+            _block_output, est, method, columns, empty, drop_axis=1,
+            dtype=sample.dtype, meta=empty,
         )
     return X.map_blocks(
-        _block_output, est, method, columns, dtype=sample.dtype,
-        chunks=(X.chunks[0], sample.shape[1:]),
-        meta=np.empty((0, 0), dtype=sample.dtype),
+        _block_output, est, method, columns, empty, dtype=sample.dtype,
+        chunks=(X.chunks[0], sample.shape[1:]), meta=empty,
     )
 
 
