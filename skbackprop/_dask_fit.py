@@ -305,38 +305,37 @@ def _check_supported(est, incremental):
         )
 
 
-def _second(first, second):
-    return second
+def _second(rows, values):
+    return values
 
 
-def _beside(X, values):
-    """``values`` (2-D, chunked as ``X``'s rows) made by tasks that take
-    ``X``'s chunk as an input: the scheduler runs them where that chunk
-    is, so that each chunk's targets and weights lie with its rows and an
-    evaluation moves no data but the parameters and the sums."""
-    import dask.array as da
+def _beside(X_blocks, bounds, values):
+    """``values`` (targets or weights, numpy) cut as ``X``'s chunks, each
+    part made by a task that takes its chunk of ``X`` as input and the part
+    as a literal: the scheduler runs it where the chunk is, so each chunk's
+    targets and weights lie with its rows."""
+    import dask
 
-    return da.map_blocks(_second, X, values, dtype=values.dtype, chunks=values.chunks)
+    return [
+        dask.delayed(_second, pure=True)(block, values[start:stop])
+        for block, start, stop in zip(X_blocks, bounds[:-1], bounds[1:])
+    ]
 
 
 def _persisted_chunks(X, Y, sw):
     """``X`` persisted, and the ``(X, Y, sample_weight)`` Delayed of each
     of its chunks, the targets and weights persisted beside their rows."""
     import dask
-    import dask.array as da
 
-    rows = X.chunks[0]
-    Y = _beside(X, da.from_array(Y, chunks=(rows, Y.shape[1])))
-    if sw is not None:
-        sw = _beside(X, da.from_array(sw[:, None], chunks=(rows, 1)))[:, 0]
-    X, Y, sw = dask.persist(X, Y, sw)
+    X = X.persist()
     # unoptimised: dask 2025.2's optimised graph of a persisted block hands
     # the task its key (a tuple) instead of the block
-    blocks = [None if a is None else a.to_delayed(optimize_graph=False).ravel()
-              for a in (X, Y, sw)]
-    if sw is None:
-        blocks[2] = [None] * len(rows)
-    return X, list(zip(*blocks))
+    X_blocks = list(X.to_delayed(optimize_graph=False).ravel())
+    bounds = np.cumsum((0,) + X.chunks[0])
+    Y_blocks = _beside(X_blocks, bounds, Y)
+    sw_blocks = [None] * len(X_blocks) if sw is None else _beside(X_blocks, bounds, sw)
+    Y_blocks, sw_blocks = dask.persist(Y_blocks, sw_blocks, optimize_graph=False)
+    return X, list(zip(X_blocks, Y_blocks, sw_blocks))
 
 
 # ----------------------------------------------------------------------
@@ -358,8 +357,8 @@ def fit(est, X, y, sample_weight, incremental, hidden, start):
         None if sample_weight is None else {"sample_weight": sw},
     )
     tasks.begin_fit()
-    # the client only adds gradients: the settings of an L-BFGS fit of a
-    # few rows
+    # one BLAS thread: the client only adds gradients, and the threads of
+    # dask's local scheduler (no Client) each compute a chunk
     with np.errstate(all="ignore"), training.blas_threads("lbfgs", [1], 1):
         training.fit_lbfgs(est, network, flat, X, Y, sw, tasks, objective=objective)
     tasks.end_fit()

@@ -11,7 +11,10 @@ local scheduler stay in the fast loop.
 
 import os
 import signal
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -337,3 +340,30 @@ def test_a_worker_lost_mid_fit_is_recomputed_from_lineage(client):
     assert_same_fit(on_dask, in_memory)
     client.wait_for_workers(2)  # the nanny restarted it
     assert pids[holder] not in client.run(os.getpid).values()
+
+
+@pytest.mark.slow
+def test_cluster_benchmark_quick_run():
+    """``benchmarks/dask_cluster.py --quick`` (its own LocalCluster, in a
+    subprocess): a row for each quantity, the cluster fit equal to the
+    in-memory one, and the workers sending no more per evaluation than the
+    model of the parameters and sums allows (no training data moved)."""
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "dask_cluster.py"), "--quick",
+         "--markdown"],
+        capture_output=True, text=True, env=env, cwd=root, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = {}
+    for line in proc.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 2:
+            rows[cells[0]] = cells[1]
+    assert float(rows["ms per evaluation, cluster"]) > 0
+    workers = [k for k in rows if k.startswith("ms compute per evaluation, worker")]
+    assert len(workers) == 2 and all(float(rows[k]) > 0 for k in workers)
+    assert float(rows["max |coef difference| cluster vs in memory"]) < 1e-8
+    model = float(rows["model: bytes the workers send per evaluation, at most"])
+    assert 0 < float(rows["measured: bytes the workers sent per evaluation"]) <= model
