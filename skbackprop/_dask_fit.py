@@ -192,7 +192,22 @@ def _dask_rows(est, X, reset):
     of ``validate_data`` (number of features, feature names), none of which
     computes ``X``.  A dask DataFrame's partition lengths are computed (a
     number per partition)."""
-    frame = hasattr(X, "to_dask_array")  # a dask DataFrame
+    import dask.array as da
+
+    # (not hasattr: a Delayed has every attribute)
+    tabular = type(X).__module__.startswith("dask.dataframe")  # or a Series
+    frame = tabular and type(X).__name__ == "DataFrame"
+    if not tabular and not isinstance(X, da.Array):
+        raise TypeError(
+            f"{type(est).__name__} takes dask arrays and dask DataFrames; got "
+            f"a {type(X).__module__}.{type(X).__name__}."
+        )
+    if len(X.shape) != 2:
+        raise ValueError(
+            f"Expected a 2D dask array or a dask DataFrame, got {len(X.shape)}D "
+            "data instead: reshape your data with X.reshape(-1, 1) (a dask "
+            "Series: X.to_frame()) for a single feature."
+        )
     # a dask DataFrame's meta, an empty pandas DataFrame, has its columns
     validate_data(est, X._meta if frame else X, reset=reset,
                   skip_check_array=True)
@@ -204,16 +219,6 @@ def _dask_rows(est, X, reset):
                 f"{sorted({str(dt) for dt in X.dtypes})}."
             )
         X = X.to_dask_array(lengths=True)
-    if not hasattr(X, "map_blocks"):
-        raise TypeError(
-            f"{type(est).__name__} takes dask arrays and dask DataFrames; got "
-            f"a {type(X).__name__}."
-        )
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2D dask array, got a {X.ndim}D array instead: reshape "
-            "your data with X.reshape(-1, 1) for a single feature."
-        )
     if not isinstance(X._meta, np.ndarray):
         raise TypeError(
             "The chunks of a dask array passed to fit must be numpy arrays; "
@@ -254,9 +259,9 @@ def _computed(values):
     """A small dask collection (targets, weights) as numpy, in the client."""
     if values is None or not is_dask_collection(values):
         return values
-    if hasattr(values, "to_dask_array"):
-        values = values.to_dask_array(lengths=True)
-    return values.compute()
+    import dask
+
+    return dask.compute(values)[0]  # numpy, or pandas for dask DataFrames
 
 
 def _targets(est, y, sample_weight, n_samples, dtype, incremental):
@@ -442,7 +447,7 @@ def _aligned(values, rows):
 
     if values is None:
         return None
-    if hasattr(values, "to_dask_array"):
+    if type(values).__module__.startswith("dask.dataframe"):
         values = values.to_dask_array(lengths=True)
     values = da.asarray(values)
     return values.rechunk((rows,) + values.shape[1:])

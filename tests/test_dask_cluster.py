@@ -186,6 +186,53 @@ def test_prediction_on_a_dask_array_is_lazy(local_scheduler,
     assert score == pytest.approx(est.score(X_DIGITS, Y_DIGITS), abs=1e-12)
 
 
+def test_other_dask_collections_are_refused_clearly(local_scheduler):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    bag = pytest.importorskip("dask.bag")
+    est = _lbfgs(BackpropMLPClassifier)
+    for X in [bag.from_sequence(range(10)), dask.delayed(X_DIGITS)]:
+        with pytest.raises(TypeError, match="takes dask arrays and dask DataFrames"):
+            est.fit(X, Y_DIGITS)
+    series = dd.from_pandas(pd.Series(X_DIGITS[:, 0]), npartitions=2)
+    with pytest.raises(ValueError, match="Expected a 2D dask array"):
+        est.fit(series, Y_DIGITS)
+    frame = pd.DataFrame({"a": X_DIGITS[:, 0], "b": ["x"] * len(X_DIGITS)})
+    with pytest.raises(ValueError, match="must be numeric"):
+        est.fit(dd.from_pandas(frame, npartitions=2), Y_DIGITS)
+    assert not hasattr(est, "coefs_")
+
+
+def test_multilabel_and_multioutput_fits_on_the_local_scheduler(
+        local_scheduler, no_client_materialisation):
+    from sklearn.datasets import make_multilabel_classification, make_regression
+
+    X, Y = make_multilabel_classification(n_samples=300, n_classes=4,
+                                          random_state=0)
+    Xd, Yd = da.from_array(X, chunks=(70, -1)), da.from_array(Y, chunks=(70, -1))
+    on_dask = _fit(_lbfgs(BackpropMLPClassifier, max_iter=30), Xd, Yd)
+    in_memory = _fit(_lbfgs(BackpropMLPClassifier, max_iter=30), X, Y)
+    assert_same_fit(on_dask, in_memory)
+    np.testing.assert_array_equal(on_dask.predict(Xd).compute(), in_memory.predict(X))
+    assert on_dask.score(Xd, Yd) == pytest.approx(in_memory.score(X, Y), abs=1e-12)
+
+    X, Y = make_regression(n_samples=300, n_targets=3, random_state=0)
+    Y = Y / 100
+    Y[:, 2] = 1.0  # a constant output: R^2 is 1 or 0 there, as in sklearn
+    # integer weights: the weighted mean of the constant is exactly 1
+    sw = np.random.RandomState(0).randint(0, 3, len(X)).astype(float)
+    Xd, Yd = da.from_array(X, chunks=(70, -1)), da.from_array(Y, chunks=(70, -1))
+    swd = da.from_array(sw, chunks=70)
+    on_dask = _fit(_lbfgs(BackpropMLPRegressor, max_iter=30), Xd, Yd,
+                   sample_weight=swd)
+    in_memory = _fit(_lbfgs(BackpropMLPRegressor, max_iter=30), X, Y,
+                     sample_weight=sw)
+    assert_same_fit(on_dask, in_memory)
+    for weights, weights_dask in [(None, None), (sw, swd)]:
+        assert on_dask.score(Xd, Yd, sample_weight=weights_dask) == pytest.approx(
+            in_memory.score(X, Y, sample_weight=weights), rel=1e-10)
+
+
 # ----------------------------------------------------------------------
 # slow: a cluster of two worker processes
 @pytest.fixture(scope="module")
