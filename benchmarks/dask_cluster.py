@@ -29,7 +29,8 @@ go to the worker of the sum task that adds them (at most ``C - C / W`` of
 them move when the chunks are spread evenly); the sum goes worker ->
 scheduler -> client.  The workers' counters see the peer copies of the
 parameters, the moved partial sums and the final sum they hand the
-scheduler: ``8 P ((W - 1) + (C - C / W) + 1)`` at most.
+scheduler: ``8 P ((W - 1) + (C - C / W) + 1)`` at most.  Once per fit they
+also send ``y`` (``8 n`` bytes) to the client, which encodes the labels.
 
 Usage::
 
@@ -250,12 +251,13 @@ def main(argv=None):
          f"{1e3 * (per_eval - max(busy.values(), default=0.0)):.1f}"),
         ("model: bytes the workers send per evaluation, at most",
          model_bytes(n_params, args.workers, args.chunks)),
+        ("model: bytes of y computed into the client, once per fit", 8 * args.rows),
         ("measured: bytes the workers sent per evaluation",
          f"{sent / evaluations:.0f}"),
         ("measured: bytes the workers received from peers per evaluation",
          ", ".join(f"{kind} {received.get(kind, 0) / evaluations:.0f}"
                    for kind in ("parameters", "sums", "data"))),
-        ("max |coef difference| cluster vs in memory",
+        ("max abs coef difference, cluster vs in memory",
          f"{max(np.abs(a - b).max() for a, b in zip(est.coefs_, local.coefs_)):.1e}"),
     ]
     report(args, rows)
