@@ -420,5 +420,6 @@ def test_cluster_benchmark_quick_run():
     # (2%: the messages' own headers, and the fit's checks of X's values)
     sent = float(rows["measured: bytes the workers sent per evaluation"])
     assert 0 < sent <= 1.02 * model
-    assert rows["measured: bytes the workers received from peers per evaluation"
-                ].endswith("data 0")
+    received = rows["measured: bytes the workers received from peers per evaluation"]
+    # no chunk moved (the finite checks of X move a few booleans)
+    assert float(received.rsplit("data ", 1)[1]) < 100
