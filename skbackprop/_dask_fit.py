@@ -105,19 +105,8 @@ class DistributedObjective:
         self.evaluations = 0
 
     def __call__(self, x):
-        import dask
-
-        # one key each, shared by every chunk's task
-        network = dask.delayed(self.network, pure=True)
-        weights = dask.delayed(np.array(x, dtype=np.float64), pure=True)
-        parts = []
-        for chunk, workers in zip(self.chunks, _holders(self.chunks)):
-            with dask.annotate(**workers):
-                parts.append(
-                    dask.delayed(chunk_loss_grad, pure=True)(network, weights, *chunk)
-                )
         try:
-            (loss, grad), = dask.compute(_tree_sum(parts))
+            loss, grad = self._sums(x)
         except Exception as exc:
             raise RuntimeError(
                 "The Dask computation of the L-BFGS loss and gradient failed "
@@ -132,6 +121,22 @@ class DistributedObjective:
         grad[: network.n_coef] += self.l2 * params[: network.n_coef]
         if not np.isfinite(loss):
             return np.inf, np.zeros(x.shape, dtype=np.float64)
+        return loss, grad
+
+    def _sums(self, x):
+        """The data term's sums over all rows at ``x``: one computation."""
+        import dask
+
+        # one key each, shared by every chunk's task
+        network = dask.delayed(self.network, pure=True)
+        weights = dask.delayed(np.array(x, dtype=np.float64), pure=True)
+        parts = []
+        for chunk, workers in zip(self.chunks, _holders(self.chunks)):
+            with dask.annotate(**workers):
+                parts.append(
+                    dask.delayed(chunk_loss_grad, pure=True)(network, weights, *chunk)
+                )
+        (loss, grad), = dask.compute(_tree_sum(parts))
         return loss, grad
 
 
