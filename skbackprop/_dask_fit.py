@@ -108,10 +108,12 @@ class DistributedObjective:
         try:
             loss, grad = self._sums(x)
         except Exception as exc:
+            hint = (" Every worker needs skbackprop (and its dependencies) "
+                    "installed." if isinstance(exc, ImportError) else "")
             raise RuntimeError(
                 "The Dask computation of the L-BFGS loss and gradient failed "
                 f"(evaluation {self.evaluations + 1}): {type(exc).__name__}: "
-                f"{exc}. The estimator is left as it was before fit."
+                f"{exc}. The estimator is left as it was before fit.{hint}"
             ) from exc
         self.evaluations += 1
         loss, grad = loss / self.total_weight, grad / self.total_weight

@@ -148,6 +148,19 @@ def test_a_failed_evaluation_leaves_the_estimator_as_it_was(
     assert est.loss_curve_ == before[1]
 
 
+def test_workers_without_skbackprop_are_named_in_the_error(local_scheduler,
+                                                            monkeypatch):
+    def missing(*args):
+        raise ModuleNotFoundError("No module named 'skbackprop'")
+
+    monkeypatch.setattr(dask_fit, "chunk_loss_grad", missing)
+    Xd, yd = _chunked(X_DIGITS, Y_DIGITS)
+    est = _lbfgs(BackpropMLPClassifier)
+    with pytest.raises(RuntimeError, match="Every worker needs skbackprop"):
+        est.fit(Xd, yd)
+    assert not hasattr(est, "coefs_")
+
+
 def test_bad_dask_input_is_refused_clearly(local_scheduler):
     X = X_DIGITS.copy()
     X[5, 3] = np.nan
