@@ -35,6 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _array_api as array_api
+from . import _dask_fit as dask_fit
 from . import _params_beyond_sklearn as beyond_sklearn
 from . import _training as training
 from ._blas_threads import blas_threads
@@ -297,6 +298,8 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         return self.max_iter
 
     def _fit_inner(self, X, y, sample_weight, incremental, hidden, start):
+        if dask_fit.is_dask_collection(X):  # data-parallel, on the workers
+            return dask_fit.fit(self, X, y, sample_weight, incremental, hidden, start)
         X, Y, sw = self._validate_input(
             X, y, sample_weight, incremental, reset=start != "continue"
         )
@@ -417,6 +420,9 @@ def _no_dropout(dropout):
         return False
 
 
+# predict, predict_proba, predict_log_proba and score of a dask collection
+# run blockwise on its chunks (lazily, but for score)
+@dask_fit.blockwise_on_dask_collections
 class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron classifier trained by backpropagation.
@@ -672,6 +678,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self : object
             The updated estimator.
         """
+        dask_fit.check_partial_fit(X)  # before its labels are read
         first_call = not hasattr(self, "classes_")
         # labels live on the host (classes_ is numpy, labels may be strings)
         classes = array_api.to_host(classes)
@@ -754,6 +761,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         return tags
 
 
+@dask_fit.blockwise_on_dask_collections
 class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
     __doc__ = (
         """Multi-layer perceptron regressor trained by backpropagation.

@@ -279,20 +279,23 @@ class FitHooks:
     decode: object
 
 
-def train(est, config, network, flat, data, random_state, tasks, ns=None):
+def train(est, config, network, flat, data, random_state, tasks, ns=None,
+          objective=None):
     """Train ``est``'s parameters ``flat`` with ``config.solver``.
 
     The estimator is read and written through its record
     (:meth:`TrainingRecord.of`, :meth:`TrainingRecord.publish`), its
     optimizer (``_optimizer``), its early-stopping score and its label
-    decoding; the arguments are :func:`fit_stochastic`'s.
+    decoding; the arguments are :func:`fit_stochastic`'s, and
+    ``objective`` :func:`fit_lbfgs`'s.
     """
     record = TrainingRecord.of(est)
     hooks = FitHooks(tasks, lambda r: r.publish(est), est._validation_score,
                      est._decode)
     with np.errstate(all="ignore"):
         if config.solver not in STOCHASTIC_SOLVERS:
-            return fit_lbfgs(config, record, network, flat, data, hooks, ns)
+            return fit_lbfgs(config, record, network, flat, data, hooks, ns,
+                             objective)
         est._optimizer = continuing_optimizer(
             config, getattr(est, "_optimizer", None), flat)
         fit_stochastic(config, record, network, flat, data, est._optimizer,
@@ -442,15 +445,20 @@ class _EpochRun:
 
 # ----------------------------------------------------------------------
 # L-BFGS
-def fit_lbfgs(config, record, network, flat, data, hooks, ns=None):
+def fit_lbfgs(config, record, network, flat, data, hooks, ns=None, objective=None):
     """Train ``flat`` with scipy's L-BFGS-B on the full batch ``data``
     (``(X, Y, sample_weight)``); the other arguments as
-    :func:`fit_stochastic`'s."""
+    :func:`fit_stochastic`'s.  ``objective``, a callable ``fun(x) -> (loss,
+    grad)``, replaces the in-memory objective of ``X`` (a distributed one:
+    :mod:`skbackprop._dask_fit`)."""
     X, Y, sw = data
     n_samples = X.shape[0]
     penalty = L2Penalty.of(config.alpha, "dataset", sw, n_samples)
-    trainer = make_trainer(network, None, n_samples, ns=ns)
-    fun = trainer.objective(flat, X, Y, sw, penalty.strength)
+    # with an objective of its own, the trainer only moves parameters
+    trainer = make_trainer(network, None, n_samples if objective is None else 1,
+                           ns=ns)
+    fun = (trainer.objective(flat, X, Y, sw, penalty.strength)
+           if objective is None else objective)
     if run_lbfgs(config, record, trainer, flat, fun, hooks):
         _warn_if_worse_than_mean(record.loss, config.tol, network, Y, sw)
 
