@@ -136,7 +136,7 @@ def test_poison_mode_exposes_a_stale_read():
         if ws.poison:
             ws.poison_all()
         net.forward(flat, X[:4], ws)
-        over_read = ws.acts[1][:6]  # a bug that reads past the batch
+        over_read = ws.layers[0].out_store[:6]  # a bug that reads past the batch
         assert np.isfinite(over_read[:4]).all()
         assert np.isnan(over_read[4:]).all() == poison
 
