@@ -2,8 +2,12 @@ r"""The layers of a network: each owns its parameter views, its buffers,
 its forward pass and its backward pass.
 
 A network (:class:`.network.Network`) is a sequence of layers between its
-input and its loss.  A layer kind is one class with four methods:
+input and its loss.  A layer kind is one class with ``fan_in``,
+``fan_out``, ``coef_size`` and ``intercept_size`` and five methods:
 
+- ``place(number, coef_start, intercept_start)`` -- its position in the
+  network and where its coefficients and intercepts start in the flat
+  buffer (:meth:`.network.Network.set_layers` calls it);
 - ``parameters(flat, reshape)`` -- its views into the flat parameter (or
   gradient) buffer, whose layout is scikit-learn's ``_pack`` (every layer's
   weights, then every layer's intercepts) so that persistence, L-BFGS and
@@ -82,25 +86,25 @@ class Dense:
 
     Parameters
     ----------
-    number : int
-        Its position in the network, 1-based (the dropout masks' hash
-        salts with it).
     fan_in, fan_out : int
     activation : Activation
         Its activation (:mod:`.activations`).
-    coef_start, intercept_start : int
-        Where its weights (C-ordered ``(fan_in, fan_out)``) and its
-        intercepts start in the flat buffer.
     """
 
-    def __init__(self, number, fan_in, fan_out, activation, coef_start,
-                 intercept_start):
-        self.number = number
+    def __init__(self, fan_in, fan_out, activation):
         self.fan_in, self.fan_out = fan_in, fan_out
         self.activation = activation
         self.coef_shape = (fan_in, fan_out)
-        self.coef_slice = slice(coef_start, coef_start + fan_in * fan_out)
-        self.intercept_slice = slice(intercept_start, intercept_start + fan_out)
+        self.coef_size, self.intercept_size = fan_in * fan_out, fan_out
+
+    def place(self, number, coef_start, intercept_start):
+        """Its number (1-based: the dropout masks' hash salts with it) and
+        where its weights (C-ordered ``(fan_in, fan_out)``) and intercepts
+        start in the flat buffer."""
+        self.number = number
+        self.coef_slice = slice(coef_start, coef_start + self.coef_size)
+        self.intercept_slice = slice(intercept_start,
+                                     intercept_start + self.intercept_size)
 
     def __repr__(self):
         return (f"Dense({self.fan_in}, {self.fan_out}, "

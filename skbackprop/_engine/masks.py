@@ -26,6 +26,16 @@ sample weights are exactly repeated rows; identical rows share their mask
 within an epoch; masks are independent across epochs, layers and units
 (distinct salts and counters hashed), and ``U`` is uniform up to the
 hash's quality, so a unit is kept with probability :math:`1 - p_l`.
+
+On an array-API device (:class:`DeviceMasks`) the same hash runs on each
+64-bit word held as two int64 arrays, its high and low 32-bit halves --
+torch has no uint64 ``+``, ``<<`` or ``>>`` -- with int64 operations whose
+intermediates stay below ``2**63``: xor and shifts half by half, additions
+carrying from the low half, products by the 64-bit constants assembled from
+16-bit by 32-bit partial products.  The masks are equal bit for bit to
+numpy's and computed on the device with no transfer; only the row keys are
+computed on the host, once per fit (a float's bit pattern has no array-API
+view), and sent once as halves.
 """
 
 import numpy as np

@@ -223,17 +223,25 @@ class Network:
         self.loss = get_loss(loss)
         self.out_activation = get_activation(self.loss.out_activation, output=True)
         self.dtype = np.dtype(dtype)
-        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
-        self.n_coef = sum(a * b for a, b in shapes)
-        self.n_params = self.n_coef + sum(self.layer_units[1:])
-        self.layers = []
-        coef_start, intercept_start = 0, self.n_coef
+        shapes = zip(self.layer_units[:-1], self.layer_units[1:])
         activations = [*self.hidden_activations, self.out_activation]
-        for number, ((fan_in, fan_out), act) in enumerate(zip(shapes, activations), 1):
-            self.layers.append(
-                Dense(number, fan_in, fan_out, act, coef_start, intercept_start))
-            coef_start += fan_in * fan_out
-            intercept_start += fan_out
+        self.set_layers([Dense(fan_in, fan_out, act)
+                         for (fan_in, fan_out), act in zip(shapes, activations)])
+
+    def set_layers(self, layers):
+        """Make ``layers`` (input to output) the network's, placed in the
+        flat buffer in scikit-learn's ``_pack`` layout: every layer's
+        coefficients, then every layer's intercepts.  (The estimators'
+        networks are :class:`.layers.Dense` layers; another layer kind
+        plugs in here.)"""
+        n_coef = sum(layer.coef_size for layer in layers)
+        coef_start, intercept_start = 0, n_coef
+        for number, layer in enumerate(layers, 1):
+            layer.place(number, coef_start, intercept_start)
+            coef_start += layer.coef_size
+            intercept_start += layer.intercept_size
+        self.layers = list(layers)
+        self.n_coef, self.n_params = n_coef, intercept_start
         self.coef_shapes = [layer.coef_shape for layer in self.layers]
         self.coef_slices = [layer.coef_slice for layer in self.layers]
         self.intercept_slices = [layer.intercept_slice for layer in self.layers]
