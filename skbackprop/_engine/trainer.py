@@ -140,14 +140,17 @@ class Trainer:
         self.network = network
         self.optimizer = optimizer
         self.kernels = kernels or select_kernels(network.n_params)
-        self.workspace = network.workspace(capacity, poison, dropout)
+        in_place = self.kernels.in_place  # else no buffers: new arrays
+        self.workspace = network.workspace(capacity if in_place else None,
+                                           poison, dropout)
         if self.workspace.dropping and seed is None:
             raise ValueError("dropout needs a seed.")
         self.seed = None if seed is None else int(seed)
         self.epoch_index = int(epoch)
         self._keys = (None, None)  # (X, its row keys): see prepare
         # the gradient: written by each backward pass, consumed by the step
-        self.grad = np.empty(network.n_params, dtype=network.dtype)
+        self.grad = (np.empty(network.n_params, dtype=network.dtype)
+                     if in_place else None)
 
     def prepare(self, X, shuffled):
         """``X`` in the form whose rows :meth:`epoch` gathers cheaply.
@@ -360,6 +363,17 @@ class Trainer:
         return fun
 
 
+COMPILED_BATCH_FIELDS = np.dtype(BATCH_FIELDS.descr + [
+    ("SGD", [("learning_rate", np.float64), ("momentum", np.float64),
+             ("nesterov", np.bool_)]),
+    ("Adam", [("beta_1", np.float64), ("beta_2", np.float64),
+              ("step", np.float64), ("epsilon", np.float64)]),
+])
+"""A batch of the compiled epoch (:func:`._numba_small.tiny_epoch`): its
+:func:`batch_plan` row, and the settings of its optimizer step, by the
+optimizer's ``kind`` (:meth:`.optimizers._Stochastic.step_settings`)."""
+
+
 class TinyTrainer(Trainer):
     """A :class:`Trainer` whose epochs run as one compiled loop.
 
@@ -367,7 +381,10 @@ class TinyTrainer(Trainer):
     time; :func:`._numba_small.tiny_epoch` runs a whole epoch in one call,
     with the same formulas (its sums in another order: results agree to
     rounding, not bit for bit).  Single steps and the L-BFGS objective are
-    the numpy ones; sparse input falls back to the numpy epoch.  Its
+    the numpy ones; sparse input falls back to the numpy epoch.  The loop
+    is fed the epoch's :func:`batch_plan` and each step's optimizer
+    settings (:meth:`.optimizers._Stochastic.step_settings`), computed here
+    once, in named fields (:data:`COMPILED_BATCH_FIELDS`).  Its
     buffers (``acts``, ``deltas``, ``zs``: every layer's rows, one flat
     array each) follow the rules of :class:`.network.Workspace`.
     """
@@ -437,17 +454,6 @@ class TinyTrainer(Trainer):
         return self._Y
 
 
-COMPILED_BATCH_FIELDS = np.dtype(BATCH_FIELDS.descr + [
-    ("SGD", [("learning_rate", np.float64), ("momentum", np.float64),
-             ("nesterov", np.bool_)]),
-    ("Adam", [("beta_1", np.float64), ("beta_2", np.float64),
-              ("step", np.float64), ("epsilon", np.float64)]),
-])
-"""A batch of the compiled epoch (:func:`._numba_small.tiny_epoch`): its
-:func:`batch_plan` row, and the settings of its optimizer step, by the
-optimizer's ``kind`` (:meth:`.optimizers._Stochastic.step_settings`)."""
-
-
 def _abs_max(A):
     """``max |A|`` without a temporary (0 for an empty array)."""
     data = A.data if issparse(A) else A
@@ -475,16 +481,10 @@ class ArrayApiTrainer(Trainer):
     def __init__(self, network, optimizer, capacity, ns, dropout=None,
                  seed=None, epoch=0):
         check_array_api(network)
-        self.network, self.optimizer, self.ns = network, optimizer, ns
-        self.kernels = ArrayApiKernels(ns)
-        self.workspace = network.workspace(None, dropout=dropout)
-        if self.workspace.dropping and seed is None:
-            raise ValueError("dropout needs a seed.")
-        self.seed = None if seed is None else int(seed)
-        self.epoch_index = int(epoch)
-        self._keys = (None, None)
-        self._weights = (None, None)
-        self.grad = None  # the passes return a new gradient
+        super().__init__(network, optimizer, capacity, ArrayApiKernels(ns),
+                         dropout=dropout, seed=seed, epoch=epoch)
+        self.ns = ns
+        self._weights = (None, None)  # (sample weights, their host copy)
         self.masks = DeviceMasks(ns, [
             layer.fan_out if buf.rate > 0 else None
             for layer, buf in zip(network.layers, self.workspace.layers)])
@@ -591,7 +591,7 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
                        kernels=select_kernels(network.n_params,
                                               planned_batches=planned_batches))
     loop = None
-    if optimizer is not None:
+    if optimizer is not None and optimizer.kind in COMPILED_BATCH_FIELDS.names:
         loop = tiny_epoch_loop(network, capacity, planned_batches)
     if loop is not None:
         return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)
