@@ -1,15 +1,16 @@
-r"""Forward and backward passes of a fully connected network.
+r"""A network as a sequence of layers (:mod:`.layers`), and the one
+forward/backward loop over them, on any backend (:mod:`.kernels`).
 
 All parameters live in one flat buffer laid out as scikit-learn's ``_pack``
 does, ``[W_0, ..., W_{L-1}, b_0, ..., b_{L-1}]`` (each ``W_k`` C-ordered),
-and the gradient in a second buffer of the same layout.  Per-layer arrays are
-views into these buffers, so an optimizer updates every layer with a handful
-of vectorised operations on the flat arrays, and the L2 penalty, which only
-touches the weights, is one operation on the contiguous prefix of the
-weights.
+and the gradient in a second buffer of the same layout.  Each layer's arrays
+are views into these buffers (``layer.parameters(flat)``), so an optimizer
+updates every layer with a handful of vectorised operations on the flat
+arrays, and the L2 penalty, which only touches the weights, is one operation
+on the contiguous prefix of the weights.
 
-Notation: layer ``k`` (1-based) has weights ``W_k`` (views ``coefs[k-1]``),
-bias ``b_k``, pre-activation ``z_k = a_{k-1} W_k + b_k`` and output
+Notation: layer ``k`` (1-based: ``layer.number``; ``network.layers[k - 1]``)
+has weights ``W_k``, bias ``b_k``, pre-activation ``z_k = a_{k-1} W_k + b_k`` and output
 ``a_k = f(z_k)``; ``a_0 = X``.  For a batch with sample weights ``s_i`` summing
 to ``S``, the batch objective is
 
