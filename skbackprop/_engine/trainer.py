@@ -49,7 +49,8 @@ BATCH_FIELDS = np.dtype([
 """A row of :func:`batch_plan`."""
 
 
-def batch_plan(n, batch_size, weights, order, l2, per_batch):
+def batch_plan(n, batch_size, weights, order, l2, per_batch,
+               dtype=BATCH_FIELDS):
     """The batches an epoch trains, in order: the one batch rule of every
     epoch loop (numpy, array API, the compiled epoch) and of the rows an
     epoch counts (``_training.rows_trained``).
@@ -67,10 +68,13 @@ def batch_plan(n, batch_size, weights, order, l2, per_batch):
         The L2 strength; with ``per_batch``, ``alpha``, and each batch's
         strength is ``alpha / w_b`` (scikit-learn's scaling).
     per_batch : bool
+    dtype : numpy structured dtype, default=BATCH_FIELDS
+        The rows' dtype: :data:`BATCH_FIELDS` and, for a loop that wants
+        more per batch, more fields (left zero).
 
     Returns
     -------
-    ndarray of :data:`BATCH_FIELDS`
+    ndarray of ``dtype``
         For each batch of non-zero weight (a batch of weight zero
         contributes nothing: it is no step), ``start`` and ``stop`` in the
         visiting order, its weight ``w_b`` (the sum of its rows' weights in
@@ -79,7 +83,7 @@ def batch_plan(n, batch_size, weights, order, l2, per_batch):
         factor ``w_b``, or with ``per_batch`` the batch's number of rows.
     """
     starts = np.arange(0, n, batch_size, dtype=np.int64)
-    plan = np.empty(starts.size, dtype=BATCH_FIELDS)
+    plan = np.zeros(starts.size, dtype=dtype)
     plan["start"] = starts
     plan["stop"] = np.minimum(starts + batch_size, n)
     sizes = plan["stop"] - plan["start"]
@@ -88,9 +92,9 @@ def batch_plan(n, batch_size, weights, order, l2, per_batch):
     else:
         plan["weight"] = [
             float((weights[a:b] if order is None else weights[order[a:b]]).sum())
-            for a, b in zip(plan["start"], plan["stop"])
+            for a, b in zip(plan["start"].tolist(), plan["stop"].tolist())
         ]
-    plan = plan[plan["weight"] != 0.0]
+        plan = plan[plan["weight"] != 0.0]
     plan["l2"] = l2 / plan["weight"] if per_batch else l2
     sizes = plan["stop"] - plan["start"]
     plan["loss_factor"] = sizes if per_batch else plan["weight"]
@@ -427,13 +431,10 @@ class TinyTrainer(Trainer):
                 params, X, Y, sample_weight, order, batch_size, l2, per_batch
             )
         opt = self.optimizer
-        plan = batch_plan(X.shape[0], batch_size, sample_weight, order, l2,
-                          per_batch)
-        batches = np.zeros(plan.size, dtype=COMPILED_BATCH_FIELDS)
-        for name in plan.dtype.names:
-            batches[name] = plan[name]
-        for b in range(plan.size):  # each step's constants, computed once
-            batches[b][opt.kind] = opt.step_settings()
+        batches = batch_plan(X.shape[0], batch_size, sample_weight, order, l2,
+                             per_batch, COMPILED_BATCH_FIELDS)
+        # each step's constants, computed once, by the optimizer
+        batches[opt.kind] = [opt.step_settings() for _ in range(batches.size)]
         weighted = sample_weight is not None
         state = opt.state_arrays()  # SGD's velocity; Adam's m and v
         total = self.loop(
