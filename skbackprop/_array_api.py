@@ -3,7 +3,7 @@
 Under ``sklearn.config_context(array_api_dispatch=True)``, arrays of a
 namespace other than numpy's (torch, CuPy, array_api_strict) train and
 predict in their namespace and on their device, through the engine's
-:class:`~skbackprop._engine.xp.XpTrainer`; numpy arrays and sparse matrices
+:class:`~skbackprop._engine.trainer.ArrayApiTrainer`; numpy arrays and sparse matrices
 take the numpy engine unchanged.  The fitted ``coefs_``/``intercepts_`` and
 the optimizer's state live on the device, as the fitted attributes of
 scikit-learn's own array-API estimators do; labels, ``classes_`` and the

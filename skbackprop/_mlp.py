@@ -405,19 +405,8 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        # dropout trains on numpy arrays only (see make_trainer); tags are
-        # read before the parameters are validated, so any dropout value
-        # that is not a plain 0 counts as dropout here
-        tags.array_api_support = array_api.SUPPORTED and _no_dropout(self.dropout)
+        tags.array_api_support = array_api.SUPPORTED
         return tags
-
-
-def _no_dropout(dropout):
-    """Whether ``dropout`` (as the user set it, unvalidated) is no dropout."""
-    try:
-        return not np.any(np.asarray(dropout, dtype=float))
-    except (TypeError, ValueError):
-        return False
 
 
 # predict, predict_proba, predict_log_proba and score of a dask collection

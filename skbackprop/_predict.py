@@ -9,8 +9,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api as array_api
-from ._engine import Network, get_loss, xp_predict
-from ._engine.xp import copy_array
+from ._engine import Network, get_loss
+from ._engine import predict as network_output
+from ._engine.namespace import copy_array
 
 __all__ = ["PredictMixin"]
 
@@ -131,9 +132,7 @@ class PredictMixin:
         # overflow in exp saturates the activations, as intended: silent on
         # every namespace (array_api_strict computes with numpy)
         with np.errstate(all="ignore"):
-            if ns is not None:
-                return xp_predict(ns, network, self.coefs_, self.intercepts_, X)
-            return network.predict(self.coefs_, self.intercepts_, X)
+            return network_output(network, self.coefs_, self.intercepts_, X, ns)
 
     def _validate_for_predict(self, X, ns):
         """``validate_data(reset=False)``, with a shortcut for the common

@@ -29,6 +29,7 @@ from sklearn.model_selection import train_test_split
 from ._array_api import host_dtype, to_host
 from ._callbacks import reconstruction_attributes
 from ._engine import make_trainer, minimize_lbfgs
+from ._engine.trainer import batch_plan
 from ._fit_state import (
     STOCHASTIC_SOLVERS,
     L2Penalty,
@@ -241,17 +242,12 @@ class BatchPlan:
 
 def rows_trained(sample_weight, order, batch_size, n_samples):
     """The rows of the batches an epoch trains on: all but those of batches
-    of weight zero, which are no step (see :meth:`.Trainer.epoch`)."""
+    of weight zero, which are no step (the engine's batch rule)."""
     if sample_weight is None:
         return n_samples
-    weights = to_host(sample_weight)
-    weights = weights if order is None else weights[order]
-    starts = np.arange(0, n_samples, batch_size)
-    batch_weights = np.add.reduceat(weights, starts)
-    sizes = np.diff(np.append(starts, n_samples))
-    return int(sizes[batch_weights > 0].sum())
-
-
+    plan = batch_plan(n_samples, batch_size, to_host(sample_weight), order,
+                      0.0, False)
+    return int((plan["stop"] - plan["start"]).sum())
 
 
 # ----------------------------------------------------------------------

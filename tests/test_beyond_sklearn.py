@@ -291,10 +291,10 @@ def test_prediction_is_deterministic_and_free_of_dropout():
 def test_masks_keep_one_minus_p_scaled_by_its_inverse(dtype):
     net = Network([5, 400, 300, 2], "relu", "log_loss", dtype)
     ws = net.workspace(250, dropout=[0.25, 0.0])
-    assert ws.masks[2] is None and ws.dropped[2] is None
+    assert ws.layers[1].mask_store is None and ws.layers[1].dropped_store is None
     keys = row_keys(np.random.RandomState(0).rand(200, 5))
     ws.draw_masks(keys, seed=7, epoch=0)
-    m = ws.masks[1][:200]
+    m = ws.layers[0].mask_store[:200]
     assert m.dtype == dtype
     assert set(np.unique(m)) == {0.0, dtype(1 / 0.75)}
     dropped = np.mean(m == 0)
@@ -305,7 +305,7 @@ def test_masks_keep_one_minus_p_scaled_by_its_inverse(dtype):
 def _keep(ws, keys, seed, epoch, n):
     """The keep indicators of every masked layer, side by side."""
     ws.draw_masks(keys, seed, epoch)
-    return [m[:n] > 0 for m in ws.masks if m is not None]
+    return [buf.mask_store[:n] > 0 for buf in ws.layers if buf.mask_store is not None]
 
 
 def test_mask_statistics_rows_units_epochs_layers():

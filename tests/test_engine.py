@@ -214,9 +214,9 @@ def test_hand_worked_tiny_network():
     value = net.loss_grad(flat, grad, x, y, None, 0.0, ws)
 
     assert_allclose(z1, [0.7, 0.7])
-    assert_allclose(ws.acts[1][0], a1, rtol=1e-14)
+    assert_allclose(ws.layers[0].out_store[0], a1, rtol=1e-14)
     # the output buffer now holds the fused output delta a2 - y
-    assert_allclose(ws.acts[2][0, 0], d2, rtol=1e-14)
+    assert_allclose(ws.layers[1].out_store[0, 0], d2, rtol=1e-14)
     assert_allclose(net.forward(flat, x, ws)[0, 0], a2, rtol=1e-14)
     assert_allclose(value, loss, rtol=1e-14)
     (gW1, gW2), (gb1, gb2) = net.unpack(grad)
@@ -292,7 +292,7 @@ def test_float32_stays_float32(activation):
     ws = net.workspace(8)
     net.loss_grad(flat, grad, X, Y, None, 0.01, ws)
     assert grad.dtype == np.float32
-    buffers = [a for a in ws.acts + ws.deltas + [ws.scratch] if a is not None]
+    buffers = [a for buf in ws.layers for a in buf.stores()] + [ws.scratch]
     assert all(a.dtype == np.float32 for a in buffers)
     out = net.predict(*net.unpack(flat), X)
     assert out.dtype == np.float32

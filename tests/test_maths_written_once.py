@@ -28,7 +28,7 @@ from skbackprop import BackpropMLPClassifier, BackpropMLPRegressor, gradcheck
 from skbackprop._engine import Network, activations, kernels, losses
 from skbackprop._engine import trainer as trainer_module
 from skbackprop._engine.optimizers import Adam
-from skbackprop._engine.xp import check_activations
+from skbackprop._engine.trainer import check_array_api as check_activations
 
 PACKAGE = Path(__file__).resolve().parents[1] / "skbackprop"
 

@@ -140,7 +140,8 @@ def test_l2_gradient_blocks_cover_every_weight(batch):
     Y = rng.randn(batch, 5)
     ws = net.workspace(batch)
     assert net.n_coef > ws.scratch.size  # at least two blocks
-    buffers = [b for b in ws.acts[1:] + ws.deltas[1:] if b is not None]
+    buffers = [b for buf in ws.layers
+               for b in (buf.out_store, buf.input_grad_store) if b is not None]
     reused = any(ws.scratch.base is b for b in buffers)
     assert reused == (batch == 150)
     g0, g1 = np.empty_like(flat), np.empty_like(flat)

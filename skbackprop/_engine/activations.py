@@ -9,8 +9,8 @@ An :class:`Activation` keeps side by side, in one place per function:
   the stored output ``A = f(Z)`` it is, so that the pre-activations need not
   be kept (``needs_z`` is False).  Only GELU needs ``Z`` itself;
 - the same arithmetic, in the same order, with the functions of the Python
-  array API standard (``xp_forward``, ``xp_backward``; :mod:`.xp`), which
-  return new arrays;
+  array API standard (``xp_forward``, ``xp_backward``; run by
+  :class:`.kernels.ArrayApiKernels`), which return new arrays;
 - the ONNX operators of the forward pass (``onnx``; ``skbackprop._onnx``);
 - the number of the activation in the compiled epoch of tiny networks
   (``tiny_code``; :mod:`.compiled_epoch`, whose switch is checked against
@@ -58,7 +58,7 @@ class Activation:
         fan_out))``; 2 for the logistic function, 6 otherwise (as sklearn).
     xp_forward : callable ``(ns, c, z) -> array``, optional
         ``f(z)`` on an array-API namespace (``ns`` an
-        :class:`.xp.ArrayNamespace`, ``c`` its 0-d constants), in the order
+        :class:`.namespace.ArrayNamespace`, ``c`` its 0-d constants), in the order
         of ``forward``'s arithmetic.  None: the array API refuses it.
     xp_backward : callable ``(ns, delta, a, z) -> array``, optional
         ``delta * f'`` on an array-API namespace, in the order of

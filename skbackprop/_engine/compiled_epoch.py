@@ -244,51 +244,43 @@ def _penalty(params, n_coef, l2):
 
 
 @_jit
-def _adam(params, grad, m, v, n_coef, l2, hyper):
-    """Adam's step (``hyper``: lr, momentum, nesterov, beta_1, beta_2,
-    epsilon, lr_init, t -- t and lr updated in place); the update itself is
-    :func:`._numba_kernels.adam_step`'s."""
-    b1, b2, eps, lr_init = hyper[3], hyper[4], hyper[5], hyper[6]
-    hyper[7] += 1.0
-    t = hyper[7]
-    hyper[0] = lr_init * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
-    root = math.sqrt(1.0 - b2)
-    step = hyper[0] * (1.0 - b1) / root
-    adam_step(params, grad, m, v, n_coef if l2 != 0.0 else 0, l2, b1, b2, step,
-              eps / root)
+def _adam(params, grad, m, v, n_coef, l2, s):
+    """Adam's step with the settings ``s`` of
+    :meth:`.optimizers.Adam.step_settings` (computed once, by the
+    optimizer): :func:`._numba_kernels.adam_step`."""
+    adam_step(params, grad, m, v, n_coef if l2 != 0.0 else 0, l2, s.beta_1,
+              s.beta_2, s.step, s.epsilon)
 
 
 @_jit
-def _sgd(params, grad, velocity, n_coef, l2, hyper):
-    """SGD's step at rate ``hyper[0]``: :func:`._numba_kernels.sgd_step`."""
-    sgd_step(params, grad, velocity, n_coef if l2 != 0.0 else 0, l2, hyper[0],
-             hyper[1], hyper[2] != 0.0)
+def _sgd(params, grad, velocity, n_coef, l2, s):
+    """SGD's step with the settings ``s`` of
+    :meth:`.optimizers.SGD.step_settings`: :func:`._numba_kernels.sgd_step`."""
+    sgd_step(params, grad, velocity, n_coef if l2 != 0.0 else 0, l2,
+             s.learning_rate, s.momentum, s.nesterov)
 
 
 @_jit
-def tiny_epoch(X, Y, sw, weighted, order, batch_size, params, grad, layout,
-               codes, acts, deltas, zs, consts, n_coef, l2, per_batch, adam,
-               state1, state2, hyper, poison):
-    """One epoch; returns ``sum_b loss_b * w_b`` (with ``per_batch``,
-    ``sum_b loss_b * n_b``) as :meth:`.trainer.Trainer.epoch` does.
+def tiny_epoch(X, Y, sw, weighted, order, batches, params, grad, layout,
+               codes, acts, deltas, zs, consts, n_coef, adam, state1, state2,
+               poison):
+    """One epoch; returns ``sum_b loss_b * loss_factor_b`` as
+    :meth:`.trainer.Trainer.epoch` does.
 
-    ``layout`` stacks ``units``, ``w_off``, ``b_off`` and ``a_off`` (rows of
-    length L + 1); ``consts``: loss code, eps, tiny, exp cap.  With
-    ``per_batch`` the L2 strength of a batch is ``l2 / w_b``.  ``poison``
-    fills the buffers with NaN before each batch (the workspace's debug
-    mode).
+    ``batches`` are the epoch's batches (:func:`.trainer.batch_plan`'s
+    rows with each step's optimizer settings,
+    :data:`.trainer.COMPILED_BATCH_FIELDS`); ``layout`` stacks ``units``,
+    ``w_off``, ``b_off`` and ``a_off`` (rows of length L + 1); ``consts``:
+    loss code, eps, tiny, exp cap.  ``poison`` fills the buffers with NaN
+    before each batch (the workspace's debug mode).
     """
     units, w_off, b_off, a_off = layout[0], layout[1], layout[2], layout[3]
     n_layers = units.size - 1
     loss_code = int(consts[0])
     total = 0.0
-    for start in range(0, order.size, batch_size):
-        rows = order[start:min(start + batch_size, order.size)]
-        weight = 0.0
-        for i in range(rows.size):
-            weight += sw[rows[i]] if weighted else 1.0
-        if weight == 0.0:
-            continue  # a batch of zero weight contributes nothing
+    for b in range(batches.size):
+        batch = batches[b]
+        rows = order[batch.start:batch.stop]
         if poison:
             acts[:] = np.nan
             deltas[:] = np.nan
@@ -297,14 +289,13 @@ def tiny_epoch(X, Y, sw, weighted, order, batch_size, params, grad, layout,
                  consts[3])
         loss = _loss_and_delta(acts, a_off[n_layers], Y, rows, sw, weighted,
                                units[n_layers], loss_code, consts[1],
-                               consts[2], weight)
-        l2_b = l2 / weight if per_batch else l2
-        loss += _penalty(params, n_coef, l2_b)
+                               consts[2], batch.weight)
+        loss += _penalty(params, n_coef, batch.l2)
         _backward(X, rows, params, grad, units, w_off, b_off, codes, acts,
                   a_off, deltas, zs)
         if adam:
-            _adam(params, grad, state1, state2, n_coef, l2_b, hyper)
+            _adam(params, grad, state1, state2, n_coef, batch.l2, batch.Adam)
         else:
-            _sgd(params, grad, state1, n_coef, l2_b, hyper)
-        total += loss * (rows.size if per_batch else weight)
+            _sgd(params, grad, state1, n_coef, batch.l2, batch.SGD)
+        total += loss * batch.loss_factor
     return total

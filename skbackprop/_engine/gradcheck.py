@@ -156,9 +156,10 @@ def gradcheck(
     l2 = alpha / sw_sum
     masks = _fixed_masks(dropout_mask, net, X.shape[0])
     ws = net.workspace(X.shape[0], dropout=[0.0 if m is None else 0.5 for m in masks])
-    for k, m in enumerate(masks, start=1):
+    for buf, m in zip(ws.layers, masks):
         if m is not None:  # written once: no pass overwrites a mask
-            ws.masks[k][...] = m
+            buf.mask_store[...] = m
+    ws.use_masks(X.shape[0])
     grad = np.empty_like(params)
 
     def objective(theta):

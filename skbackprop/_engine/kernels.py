@@ -1,15 +1,21 @@
 """The kernel seam: the array work of a training step, in one of several
 implementations chosen once per fit.
 
-The network passes (:mod:`.network`) and the optimizers (:mod:`.optimizers`)
-describe *what* a step computes; a kernels object says *how* the elementwise
-parts run.  Nothing outside :mod:`skbackprop._engine` knows which one is in
-use: :func:`select_kernels` picks it from the network's size and the fit's
-planned length.
+The layers (:mod:`.layers`) and the optimizers (:mod:`.optimizers`)
+describe *what* a step computes; a kernels object -- the backend -- says
+*how* its array operations run: a matrix product into a buffer, bias plus
+activation, the derivative product, a column sum, the loss and its fused
+delta, an optimizer's step.  Nothing outside :mod:`skbackprop._engine`
+knows which one is in use: :func:`select_kernels` picks it from the
+network's size and the fit's planned length.
 
 - :class:`NumpyKernels` -- numpy ufuncs writing into the workspace's buffers:
   the reference implementations of :mod:`.activations` and
   :mod:`.optimizers`.
+- :class:`ArrayApiKernels` -- the same formulas, in the same order, on any
+  array-API namespace (torch, CuPy, array_api_strict), returning new arrays
+  (the array API has no ``out=``): the ``xp_`` forms of the registry entries
+  and the optimizers' ``array_api_step``.
 - :class:`NumbaKernels` -- the same arithmetic in single compiled loops
   (:mod:`._numba_kernels`, the optional ``fast`` extra): the optimizer steps
   with the L2 term folded in, bias + ReLU, ReLU's derivative and softmax's
@@ -26,22 +32,26 @@ off.  Tiny networks trained long run whole epochs as one compiled loop
 instead (:func:`tiny_epoch_loop`, :mod:`.compiled_epoch`), equal to the numpy
 path to rounding only.
 
-A kernels object is stateless; its methods work in place on the arrays they
-are given.  Scalars reach the compiled loops converted to the arrays' dtype,
-as numpy does with Python floats in ``float32_array *= 0.9``, so float32
-arithmetic stays float32.
+A kernels object holds no state of a fit; the numpy ones work in place on
+the arrays they are given, and return them.  Scalars reach the compiled
+loops converted to the arrays' dtype, as numpy does with Python floats in
+``float32_array *= 0.9``, so float32 arithmetic stays float32.
 """
 
+import functools
 import importlib
 import importlib.util
 import os
 
 import numpy as np
+from scipy.sparse import issparse
 
 from .activations import softmax_normalise
-from .optimizers import adam_step, add_l2_gradient, sgd_step
+from .namespace import Constants
+from .optimizers import add_l2_gradient
 
 __all__ = [
+    "ArrayApiKernels",
     "MIN_PARAMS",
     "NumbaKernels",
     "NumpyKernels",
@@ -97,38 +107,101 @@ def numba_available():
 
 
 class NumpyKernels:
-    """The reference kernels: numpy ufuncs, in place."""
+    """The reference kernels: numpy ufuncs, in place (each method writes
+    into its ``out`` buffer and returns it)."""
 
     name = "numpy"
+    in_place = True
+    reshape = staticmethod(np.reshape)
 
     # -- layers ---------------------------------------------------------
+    def bias_activation(self, Z, b, activation, keep_z=None):
+        """``Z = f(Z + b)`` in place; returns ``(Z, keep_z)``, ``keep_z``
+        receiving ``Z + b`` when given (for the activations whose
+        derivative needs the pre-activation)."""
+        Z += b
+        if keep_z is not None:
+            keep_z[...] = Z
+        activation.forward(Z)
+        return Z, keep_z
+
+    def times_derivative(self, delta, activation, A, Z):
+        """``delta *= f'`` in place, from the output ``A`` (``Z`` for the
+        activations that need it); returns ``delta``."""
+        activation.backward(delta, A, Z)
+        return delta
+
     def forward_bias(self, activation):
-        """A function ``(Z, b, keep_z=None)`` overwriting ``Z`` with
-        ``f(Z + b)``; ``keep_z`` receives ``Z + b`` when given (for the
-        activations whose derivative needs the pre-activation)."""
-        forward = activation.forward
-
-        def bias_then_activation(Z, b, keep_z=None):
-            Z += b
-            if keep_z is not None:
-                keep_z[...] = Z
-            forward(Z)
-
-        return bias_then_activation
+        """:meth:`bias_activation` of ``activation`` as a function
+        ``(Z, b, keep_z=None)``."""
+        return lambda Z, b, keep_z=None: self.bias_activation(Z, b, activation, keep_z)
 
     def backward(self, activation):
-        """A function ``(delta, A, Z)`` multiplying ``delta`` by ``f'``."""
-        return activation.backward
+        """:meth:`times_derivative` of ``activation`` as a function
+        ``(delta, A, Z)``."""
+        return lambda delta, A, Z: self.times_derivative(delta, activation, A, Z)
+
+    @staticmethod
+    def matmul(A, B, out):
+        """``out = A @ B``; ``A`` may be sparse."""
+        if issparse(A):
+            out[...] = A @ B
+        else:
+            np.matmul(A, B, out=out)
+        return out
+
+    @staticmethod
+    def matmul_transposed(A, B, out):
+        """``out = A.T @ B``; ``A`` may be sparse."""
+        if issparse(A):
+            out[...] = A.T @ B
+        else:
+            np.matmul(A.T, B, out=out)
+        return out
+
+    @staticmethod
+    def matmul_by_transpose(A, B, out):
+        """``out = A @ B.T``."""
+        return np.matmul(A, B.T, out=out)
+
+    @staticmethod
+    def multiply(A, B, out):
+        """``out = A * B`` (``out`` may be ``A``)."""
+        return np.multiply(A, B, out=out)
 
     @staticmethod
     def column_sum(A, out):
         """``out = A.sum(axis=0)`` (the bias gradients)."""
         np.add.reduce(A, axis=0, out=out)
+        return out
+
+    # -- the loss ---------------------------------------------------------
+    @staticmethod
+    def loss_and_delta(loss, A, Y, sample_weight):
+        """``(sum_i s_i l_i / S, delta_L)``: the fused output delta
+        ``s_i (a_i - y_i) / S`` written over ``A`` (after the value)."""
+        sw_sum = float(A.shape[0] if sample_weight is None else sample_weight.sum())
+        value = loss.value(A, Y, sample_weight) / sw_sum
+        return value, loss.delta(A, Y, sample_weight, 1.0 / sw_sum, A)
+
+    @staticmethod
+    def flat_gradient(grad, coef_grads, intercept_grads):
+        """The flat gradient: the layers wrote into ``grad`` already."""
+        return grad
+
+    @staticmethod
+    def penalty(weights, l2):
+        """``l2 / 2 * ||weights||^2`` (0.0 without L2)."""
+        if not l2:
+            return 0.0
+        return 0.5 * l2 * float(np.dot(weights, weights))
 
     # -- L2 and optimizer steps: the numpy references of .optimizers
     add_l2 = staticmethod(add_l2_gradient)
-    sgd_step = staticmethod(sgd_step)
-    adam_step = staticmethod(adam_step)
+
+    def optimizer_step(self, optimizer):
+        """The function running ``optimizer``'s step on these arrays."""
+        return optimizer.numpy_step
 
 
 class NumbaKernels(NumpyKernels):
@@ -138,11 +211,10 @@ class NumbaKernels(NumpyKernels):
 
     def __init__(self):
         self._loops = _numba_module()
-        self._forward_bias = {
+        self._bias_activation = {
             "relu": self._relu_bias,
             "softmax": self._softmax_bias,
         }
-        self._backward = {"relu": self._relu_backward}
 
     def _relu_bias(self, Z, b, keep_z=None):
         self._loops.bias_relu(Z, b)
@@ -152,40 +224,124 @@ class NumbaKernels(NumpyKernels):
         self._loops.bias_sub_rowmax(Z, b)
         softmax_normalise(Z)
 
-    def _relu_backward(self, delta, A, Z):
+    def bias_activation(self, Z, b, activation, keep_z=None):
+        compiled = self._bias_activation.get(activation.name)
+        if compiled is None:
+            return super().bias_activation(Z, b, activation, keep_z)
+        compiled(Z, b, keep_z)
+        return Z, keep_z
+
+    def times_derivative(self, delta, activation, A, Z):
+        if activation.name != "relu":
+            return super().times_derivative(delta, activation, A, Z)
         self._loops.relu_backward(delta, A)
+        return delta
 
     def column_sum(self, A, out):
         if A.shape[1] > 1 and A.shape[0] > 0 and A.flags.c_contiguous:
             self._loops.column_sum(A, out)
         else:  # numpy sums a single column pairwise
             np.add.reduce(A, axis=0, out=out)
+        return out
 
-    def forward_bias(self, activation):
-        fn = self._forward_bias.get(activation.name)
-        return fn if fn is not None else super().forward_bias(activation)
-
-    def backward(self, activation):
-        fn = self._backward.get(activation.name)
-        return fn if fn is not None else super().backward(activation)
+    def optimizer_step(self, optimizer):
+        compiled = {"SGD": self._sgd_step, "Adam": self._adam_step}
+        return compiled.get(optimizer.kind) or super().optimizer_step(optimizer)
 
     # the loops add l2 * W as they go: no separate pass, no scratch
-    def sgd_step(self, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
-                 n_coef=0, scratch=None):
+    def _sgd_step(self, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
+                  n_coef=0, scratch=None):
         t = params.dtype.type
         self._loops.sgd_step(
             params, grad, velocity, n_coef if l2 else 0, t(l2), t(lr),
             t(momentum), nesterov,
         )
 
-    def adam_step(self, params, grad, m, v, b1, b2, step, eps, l2=0.0,
-                  n_coef=0, scratch=None):
+    def _adam_step(self, params, grad, m, v, b1, b2, step, eps, l2=0.0,
+                   n_coef=0, scratch=None):
         t = params.dtype.type
         # without L2 no weight takes the l2 * p term (not even + 0.0)
         self._loops.adam_step(
             params, grad, m, v, n_coef if l2 else 0, t(l2), t(b1), t(b2),
             t(step), t(eps),
         )
+
+
+class ArrayApiKernels:
+    """The kernels of an array-API namespace (``ns``, an
+    :class:`.namespace.ArrayNamespace`): the numpy kernels' formulas in
+    their order of operations, returning new arrays (``out`` arguments are
+    ignored); only the parameters, the optimizer's state and the gradient
+    of L-BFGS are updated in place."""
+
+    name = "array_api"
+    in_place = False
+
+    def __init__(self, ns):
+        self.ns = ns
+        self._constants = {}
+
+    def constants(self, dtype):
+        """The :class:`.namespace.Constants` of ``dtype``, made once."""
+        if dtype not in self._constants:
+            self._constants[dtype] = Constants(self.ns, dtype)
+        return self._constants[dtype]
+
+    def reshape(self, A, shape):
+        return self.ns.xp.reshape(A, shape)
+
+    def bias_activation(self, Z, b, activation, keep_z=None):
+        Z = Z + b
+        a = activation.xp_forward(self.ns, self.constants(Z.dtype), Z)
+        return a, (Z if activation.needs_z else None)
+
+    def times_derivative(self, delta, activation, A, Z):
+        return activation.xp_backward(self.ns, delta, A, Z)
+
+    @staticmethod
+    def matmul(A, B, out=None):
+        return A @ B
+
+    @staticmethod
+    def matmul_transposed(A, B, out=None):
+        return A.T @ B
+
+    @staticmethod
+    def matmul_by_transpose(A, B, out=None):
+        return A @ B.T
+
+    @staticmethod
+    def multiply(A, B, out=None):
+        return A * B
+
+    def column_sum(self, A, out=None):
+        return self.ns.xp.sum(A, axis=0)
+
+    def loss_and_delta(self, loss, A, Y, sample_weight):
+        """As :meth:`NumpyKernels.loss_and_delta` (the value a 0-d array:
+        it stays on the device)."""
+        xp, sw = self.ns.xp, sample_weight
+        weight = A.shape[0] if sw is None else xp.sum(sw)
+        value = loss.xp_sum(self.ns, self.constants(A.dtype), A, Y, sw) / weight
+        scale = 1.0 / weight
+        delta = (A - Y) * scale if sw is None else (A - Y) * (sw * scale)[:, None]
+        return value, delta
+
+    def flat_gradient(self, grad, coef_grads, intercept_grads):
+        xp = self.ns.xp
+        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads] + intercept_grads)
+
+    def penalty(self, weights, l2):
+        if isinstance(l2, (int, float)) and l2 == 0.0:
+            return 0.0
+        return 0.5 * l2 * self.ns.xp.sum(weights * weights)
+
+    @staticmethod
+    def add_l2(grad, params, l2, n_coef, scratch=None):
+        grad[:n_coef] += params[:n_coef] * l2
+
+    def optimizer_step(self, optimizer):
+        return functools.partial(optimizer.array_api_step, self.ns.xp)
 
 
 NUMPY = NumpyKernels()
@@ -236,7 +392,7 @@ def tiny_epoch_loop(network, capacity, planned_batches):
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
     if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
         return None
-    entries = [*network.layer_activations[1:], network.loss]
+    entries = [*network.activations, network.loss]
     if any(entry.tiny_code is None for entry in entries):
         return None
     if not numba_available():

@@ -129,7 +129,7 @@ class Loss:
         ``a - y``.
     xp_per_sample : callable ``(ns, c, A, Y) -> array``, optional
         The per-sample losses on an array-API namespace (``ns`` an
-        :class:`.xp.ArrayNamespace`, ``c`` its 0-d constants).  None: the
+        :class:`.namespace.ArrayNamespace`, ``c`` its 0-d constants).  None: the
         array API refuses the loss.
     tiny_code : int, optional
         Its number in the compiled epoch's switch; None: tiny networks

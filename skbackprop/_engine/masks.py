@@ -26,12 +26,23 @@ sample weights are exactly repeated rows; identical rows share their mask
 within an epoch; masks are independent across epochs, layers and units
 (distinct salts and counters hashed), and ``U`` is uniform up to the
 hash's quality, so a unit is kept with probability :math:`1 - p_l`.
+
+On an array-API device (:class:`DeviceMasks`) the same hash runs on each
+64-bit word held as two int64 arrays, its high and low 32-bit halves --
+torch has no uint64 ``+``, ``<<`` or ``>>`` -- with int64 operations whose
+intermediates stay below ``2**63``: xor and shifts half by half, additions
+carrying from the low half, products by the 64-bit constants assembled from
+16-bit by 32-bit partial products.  The masks are equal bit for bit to
+numpy's and computed on the device with no transfer; only the row keys are
+computed on the host, once per fit (a float's bit pattern has no array-API
+view), and sent once as halves.
 """
 
 import numpy as np
 from scipy.sparse import issparse
 
-__all__ = ["MaskScratch", "fill_mask", "mask_salt", "row_keys", "unit_counters"]
+__all__ = ["DeviceMasks", "MaskScratch", "fill_mask", "mask_salt", "row_keys",
+           "unit_counters"]
 
 _M64 = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
@@ -151,15 +162,18 @@ class MaskScratch:
     Parameters
     ----------
     masks : list of (ndarray or None)
-        The workspace's masks (``masks[k]`` of shape ``(capacity, units)``
-        for a hidden layer ``k`` with dropout, else None).
+        The mask storage of each layer (shape ``(capacity, units)`` for a
+        hidden layer with dropout, else None).
     capacity : int
         Most rows per batch.
+    numbers : list of int
+        Each layer's number (1-based), which the masks' salt hashes.
     """
 
-    def __init__(self, masks, capacity):
+    def __init__(self, masks, capacity, numbers):
         widths = [m.shape[1] for m in masks if m is not None]
         rows = capacity if widths else 0
+        self.numbers = list(numbers)
         self.counters = [None if m is None else unit_counters(m.shape[1])
                          for m in masks]
         self.keys = np.empty(rows, _U)
@@ -170,10 +184,103 @@ class MaskScratch:
         return [self.keys, self.base, self.bits]
 
     def draw(self, masks, rates, keys, seed, epoch):
-        """Write ``masks[k][:n]`` (rate ``rates[k]``) for the ``n`` rows of
-        ``keys`` at ``epoch`` (:func:`fill_mask`, salt :func:`mask_salt`)."""
+        """Write ``masks[i][:n]`` (rate ``rates[i]``) for the ``n`` rows of
+        ``keys`` at ``epoch`` (:func:`fill_mask`, salt :func:`mask_salt`
+        of the layer's number)."""
         n = keys.shape[0]
-        for k, (p, mask) in enumerate(zip(rates, masks)):
+        for i, (p, mask) in enumerate(zip(rates, masks)):
             if mask is not None:
-                fill_mask(mask[:n], keys, mask_salt(seed, epoch, k), p,
-                          self.counters[k], self.bits, self.base)
+                fill_mask(mask[:n], keys, mask_salt(seed, epoch, self.numbers[i]),
+                          p, self.counters[i], self.bits, self.base)
+
+
+_M32 = (1 << 32) - 1
+
+
+class DeviceMasks:
+    """:func:`fill_mask`'s masks computed on an array-API device, equal to
+    numpy's bit for bit.
+
+    torch has no uint64 ``+``, ``<<`` or ``>>``, so a 64-bit word is held as
+    two int64 arrays, its high and low 32-bit halves (each in ``[0,
+    2**32)``), and the hash is computed on them with int64 operations
+    whose every intermediate stays below ``2**63``: xor and shifts act
+    half by half, an addition carries from the low half, and a product by a
+    64-bit constant is assembled from 16-bit by 32-bit partial products.
+    The row keys are computed once per fit on the host (the bit pattern of
+    a float has no array-API view; :func:`row_keys`) and sent once; every
+    batch's masks are then computed on the device, with no transfer.
+
+    Parameters
+    ----------
+    ns : ArrayNamespace
+    widths : list of int or None
+        Each layer's units where it has dropout, else None.
+    """
+
+    def __init__(self, ns, widths):
+        self.ns = ns
+        self.counters = [None if w is None else self.halves(unit_counters(w))
+                         for w in widths]
+
+    def halves(self, words):
+        """The uint64 host array ``words`` as device ``(high, low)``."""
+        words = np.asarray(words, dtype=_U)
+        high = (words >> _U(32)).astype(np.int64)
+        low = (words & _U(_M32)).astype(np.int64)
+        return self.ns.asarray(high), self.ns.asarray(low)
+
+    def draw(self, keys, seed, epoch, rates, numbers, dtype):
+        """The masks (device arrays of ``dtype``; None where a rate is 0)
+        of the rows whose keys are ``keys`` (device halves)."""
+        masks = []
+        for counters, p, number in zip(self.counters, rates, numbers):
+            if counters is None:
+                masks.append(None)
+                continue
+            salt = mask_salt(seed, epoch, number)
+            base = _mix_halves(keys[0] ^ (salt >> 32), keys[1] ^ (salt & _M32))
+            v = _add_halves((base[0][:, None], base[1][:, None]), counters)
+            high, low = _mix_halves(*v)
+            threshold = min(int(np.ceil(p * 2.0**64)), _M64)
+            t_high, t_low = threshold >> 32, threshold & _M32
+            keep = (high > t_high) | ((high == t_high) & (low >= t_low))
+            masks.append(self.ns.xp.astype(keep, dtype) * (1.0 / (1.0 - p)))
+        return masks
+
+
+def _add_halves(a, b):
+    """``a + b`` modulo ``2**64`` on halves."""
+    low = a[1] + b[1]
+    high = (a[0] + b[0] + (low >> 32)) & _M32
+    return high, low & _M32
+
+
+def _shift_xor_halves(high, low, s):
+    """``v ^ (v >> s)`` on halves, ``0 < s < 32``."""
+    carried = (high & ((1 << s) - 1)) << (32 - s)
+    return high ^ (high >> s), low ^ ((low >> s) | carried)
+
+
+def _times_halves(high, low, c):
+    """``v * c`` modulo ``2**64`` on halves, ``c`` a Python integer
+    constant: every partial product is below ``2**49``."""
+    c_high, c_low = c >> 32, c & _M32
+
+    def low32_product(x, y):  # (x * y) mod 2**32 for x, y < 2**32
+        return x * (y & 0xFFFF) + (((x * (y >> 16)) & 0xFFFF) << 16)
+
+    p0, p1 = low * (c_low & 0xFFFF), low * (c_low >> 16)
+    s = (p0 & _M32) + ((p1 & 0xFFFF) << 16)
+    carry = (p0 >> 32) + (p1 >> 16) + (s >> 32)
+    new_high = low32_product(high, c_low) + low32_product(low, c_high) + carry
+    return new_high & _M32, s & _M32
+
+
+def _mix_halves(high, low):
+    """:func:`_mix` on halves."""
+    high, low = _shift_xor_halves(high, low, 30)
+    high, low = _times_halves(high, low, _C1)
+    high, low = _shift_xor_halves(high, low, 27)
+    high, low = _times_halves(high, low, _C2)
+    return _shift_xor_halves(high, low, 31)

@@ -1,15 +1,16 @@
-r"""Forward and backward passes of a fully connected network.
+r"""A network as a sequence of layers (:mod:`.layers`), and the one
+forward/backward loop over them, on any backend (:mod:`.kernels`).
 
 All parameters live in one flat buffer laid out as scikit-learn's ``_pack``
 does, ``[W_0, ..., W_{L-1}, b_0, ..., b_{L-1}]`` (each ``W_k`` C-ordered),
-and the gradient in a second buffer of the same layout.  Per-layer arrays are
-views into these buffers, so an optimizer updates every layer with a handful
-of vectorised operations on the flat arrays, and the L2 penalty, which only
-touches the weights, is one operation on the contiguous prefix of the
-weights.
+and the gradient in a second buffer of the same layout.  Each layer's arrays
+are views into these buffers (``layer.parameters(flat)``), so an optimizer
+updates every layer with a handful of vectorised operations on the flat
+arrays, and the L2 penalty, which only touches the weights, is one operation
+on the contiguous prefix of the weights.
 
-Notation: layer ``k`` (1-based) has weights ``W_k`` (views ``coefs[k-1]``),
-bias ``b_k``, pre-activation ``z_k = a_{k-1} W_k + b_k`` and output
+Notation: layer ``k`` (1-based: ``layer.number``; ``network.layers[k - 1]``)
+has weights ``W_k``, bias ``b_k``, pre-activation ``z_k = a_{k-1} W_k + b_k`` and output
 ``a_k = f(z_k)``; ``a_0 = X``.  For a batch with sample weights ``s_i`` summing
 to ``S``, the batch objective is
 
@@ -45,7 +46,8 @@ import numpy as np
 from scipy.sparse import issparse
 
 from .activations import get_activation
-from .kernels import NUMPY, select_kernels
+from .kernels import NUMPY
+from .layers import Dense, LayerBuffers
 from .losses import get_loss
 from .masks import MaskScratch
 from .optimizers import L2_BLOCK
@@ -57,43 +59,49 @@ class Workspace:
     """The per-batch buffers of a training step, reused across batches.
 
     For a batch of ``n <= capacity`` rows every pass uses the leading ``n``
-    rows of each array (contiguous views, no copies).  **Buffer ownership**,
-    in the order a step (:meth:`.trainer.Trainer.step`) uses the buffers:
+    rows of each array (contiguous views, no copies).  ``layers[i]`` holds
+    the buffers of the network's layer ``i`` (:class:`.layers.LayerBuffers`;
+    layer ``i`` is the 1-based layer ``k = i + 1`` of the formulas).
+    **Buffer ownership**, in the order a step (:meth:`.trainer.Trainer.step`)
+    uses the buffers:
 
     0. ``mask_hash`` (:class:`.masks.MaskScratch`, uint64) -- the batch's
        row keys, gathered by the trainer, and the masks' hash scratch.
-    1. ``masks[k]`` (only hidden layers with dropout; None elsewhere) --
-       the batch's dropout mask ``M_k``, written by :meth:`draw_masks` (the
-       trainer's step, before the forward pass; gradcheck writes fixed masks
-       instead); read by the forward pass of layer ``k`` and by the backward
-       pass of the same batch.  A mask is a function of the row's values,
-       not of its position in the batch (:mod:`.masks`).
+    1. ``mask_store`` of a hidden layer with dropout -- the batch's dropout
+       mask ``M_k``, written by :meth:`draw_masks` (the trainer's step,
+       before the forward pass; gradcheck writes fixed masks instead); read
+       by the forward pass of layer ``k`` and by the backward pass of the
+       same batch.  A mask is a function of the row's values, not of its
+       position in the batch (:mod:`.masks`).
     2. ``x``, ``y`` -- written by the gather of shuffled rows
        (:meth:`gather_buffers`); read by the forward pass, the loss and the
        backward pass of the same batch.
-    3. ``acts[k]`` (``k = 1..L``) -- ``f_k(z_k)``, written by the forward pass
-       of layer ``k``; read by the backward pass (``f'``) and, where layer
-       ``k`` has no dropout, as ``a_k`` by layer ``k + 1`` and by the
-       backward pass (``dW_{k+1}``).  With dropout it keeps the *undropped*
-       output: ``f'`` written in terms of the output needs it.
-    4. ``dropped[k]`` (where ``masks[k]`` is) -- ``a_k = acts[k] * masks[k]``,
-       written by the forward pass of layer ``k`` right after ``acts[k]``;
-       read by layer ``k + 1`` and by the backward pass (``dW_{k+1}``).
-    5. ``zs[k]`` -- ``z_k``, kept by the forward pass only for activations
+    3. ``out_store`` -- ``f_k(z_k)``, written by the forward pass of layer
+       ``k``; read by the backward pass (``f'``) and, where layer ``k`` has
+       no dropout, as ``a_k`` by layer ``k + 1`` and by the backward pass
+       (``dW_{k+1}``).  With dropout it keeps the *undropped* output:
+       ``f'`` written in terms of the output needs it.
+    4. ``dropped_store`` (where ``mask_store`` is) -- ``a_k = f_k(z_k) *
+       M_k``, written by the forward pass of layer ``k`` right after
+       ``out_store``; read by layer ``k + 1`` and by the backward pass
+       (``dW_{k+1}``).
+    5. ``z_store`` -- ``z_k``, kept by the forward pass only for activations
        whose derivative needs it (GELU); read by the backward pass.
-    6. ``acts[L]`` -- ``a_L`` is read once, by the loss **value**; then the
-       fused output delta ``delta_L`` is written **over it**, in place.  The
-       loss value must therefore be computed first.
-    7. ``deltas[k]`` (``k = 1..L-1``) -- ``delta_k``, written and read by
-       the backward pass (multiplied in place by ``masks[k]`` before ``f'``).
+    6. The output layer's ``out_store`` -- ``a_L`` is read once, by the
+       loss **value**; then the fused output delta ``delta_L`` is written
+       **over it**, in place.  The loss value must therefore be computed
+       first.
+    7. ``input_grad_store`` of layer ``k + 1`` -- ``delta_{k+1} W_{k+1}^T``,
+       written by the backward pass of layer ``k + 1``, then turned into
+       ``delta_k`` in place by layer ``k`` (times ``M_k``, times ``f'``).
     8. The gradient (the trainer's buffer, not the workspace's) -- written
        by the backward pass, then consumed by the optimizer step, which
        overwrites it as its own scratch.
     9. ``scratch`` -- the L2 gradient's block buffer.  It is a view of the
-       largest ``acts``/``deltas`` buffer (a small array of its own when that
-       is too small), so it may only be used once the backward pass has read
-       every activation and delta: by the L2 gradient and the optimizer step.
-       It never aliases ``masks`` or ``dropped``.
+       largest ``out_store``/``input_grad_store`` (a small array of its own
+       when that is too small), so it may only be used once the backward
+       pass has read every activation and delta: by the L2 gradient and the
+       optimizer step.  It never aliases a mask or a dropped output.
 
     No buffer's content outlives its step: a step reads nothing it did not
     write in the same step.  ``poison=True`` makes that checkable: the
@@ -105,55 +113,38 @@ class Workspace:
     Parameters
     ----------
     network : Network
-    capacity : int
-        Most rows per batch.
+    capacity : int or None
+        Most rows per batch (None: no storage, for a backend whose passes
+        return new arrays; the layers' buffers then hold the batch's arrays
+        only).
     poison : bool, default=False
         Debug mode (above).
     dropout : sequence of float, default=None
-        Dropout rate of each hidden layer; ``masks``/``dropped`` buffers are
-        allocated for the layers with a rate above 0 (None: no dropout).
+        Dropout rate of each hidden layer; mask buffers are allocated for
+        the layers with a rate above 0 (None: no dropout).
     """
 
     def __init__(self, network, capacity, poison=False, dropout=None):
-        units = network.layer_units
-        dtype = network.dtype
         self.capacity = capacity
         self.poison = poison
-        # acts[k] holds a_k for k = 1..L (index 0 unused: the input itself)
-        self.acts = [None] + [np.empty((capacity, u), dtype=dtype) for u in units[1:]]
-        # deltas[k] holds delta_k for k = 1..L-1 (delta_L is written over a_L)
-        self.deltas = [None] + [
-            np.empty((capacity, u), dtype=dtype) for u in units[1:-1]
-        ] + [None]
-        # pre-activations only for activations whose derivative needs them
-        self.zs = [None] + [
-            np.empty((capacity, u), dtype=dtype) if act.needs_z else None
-            for u, act in zip(units[1:-1], network.hidden_activations)
-        ] + [None]
-        self._dropout_buffers(network, capacity, dropout)
-        free = [b for b in self.acts[1:] + self.deltas[1:] if b is not None]
-        largest = max(free, key=lambda b: b.size).reshape(-1)
-        need = min(network.n_coef, L2_BLOCK)
-        self.scratch = largest if largest.size >= need else np.empty(need, dtype)
-        self.x = self.y = None  # see gather_buffers
-
-    def _dropout_buffers(self, network, capacity, dropout):
-        units = network.layer_units
-        hidden = len(units) - 2
-        rates = [0.0] * hidden if dropout is None else [float(p) for p in dropout]
-        if len(rates) != hidden:
-            raise ValueError(
-                f"dropout has {len(rates)} rates for {hidden} hidden layers."
-            )
-        # rates[k], masks[k], dropped[k] for k = 1..L-1 (0 and L unused)
-        self.rates = [0.0, *rates, 0.0]
-        self.masks = [
-            np.empty((capacity, u), network.dtype) if p > 0 else None
-            for u, p in zip([0, *units[1:]], self.rates)
+        rates = dropout_rates(network, dropout)
+        self.layers = [
+            layer.buffers(capacity, network.dtype, rate, first=i == 0)
+            for i, (layer, rate) in enumerate(zip(network.layers, rates))
         ]
-        self.dropped = [None if m is None else np.empty_like(m) for m in self.masks]
-        self.dropping = any(m is not None for m in self.masks)
-        self.mask_hash = MaskScratch(self.masks, capacity)
+        self.dropping = any(rates)
+        self.mask_hash = MaskScratch(
+            [buf.mask_store for buf in self.layers], capacity,
+            [layer.number for layer in network.layers])
+        free = [b for buf in self.layers
+                for b in (buf.out_store, buf.input_grad_store) if b is not None]
+        self.scratch = None  # no storage: a backend returning new arrays
+        if free:
+            largest = max(free, key=lambda b: b.size).reshape(-1)
+            need = min(network.n_coef, L2_BLOCK)
+            self.scratch = largest if largest.size >= need else np.empty(
+                need, network.dtype)
+        self.x = self.y = None  # see gather_buffers
 
     def draw_masks(self, keys, seed, epoch):
         """Write the masks of a batch whose rows have the keys ``keys``
@@ -161,12 +152,17 @@ class Workspace:
         ``1 / (1 - p_k)`` or 0 by a hash of ``(keys[i], seed, epoch, k,
         u)`` (:mod:`.masks`; inverted dropout: the expected output is kept).
         """
-        self.mask_hash.draw(self.masks, self.rates, keys, seed, epoch)
+        n = keys.shape[0]
+        self.mask_hash.draw([buf.mask_store for buf in self.layers],
+                            [buf.rate for buf in self.layers], keys, seed, epoch)
+        self.use_masks(n)
 
-    def output(self, k, n):
-        """``a_k`` of the current batch of ``n`` rows: the dropped output
-        where layer ``k`` has dropout, else ``acts[k]``."""
-        return (self.acts[k] if self.masks[k] is None else self.dropped[k])[:n]
+    def use_masks(self, n):
+        """Point each layer with dropout at the first ``n`` rows of its
+        mask storage (the masks of the current batch)."""
+        for buf in self.layers:
+            if buf.mask_store is not None:
+                buf.mask = buf.mask_store[:n]
 
     def gather_buffers(self, X, Y):
         """Allocate the buffers that shuffled batches of ``X`` (dense only:
@@ -178,8 +174,7 @@ class Workspace:
 
     def buffers(self):
         """Every array this workspace owns (``scratch`` may alias one)."""
-        arrays = self.acts[1:] + self.deltas[1:] + self.zs[1:]
-        arrays += self.masks + self.dropped
+        arrays = [b for buf in self.layers for b in buf.stores()]
         arrays += [self.scratch, self.x, self.y, *self.mask_hash.buffers()]
         return [a for a in arrays if a is not None]
 
@@ -193,8 +188,20 @@ class Workspace:
                 a.fill(np.iinfo(a.dtype).max)
 
 
+def dropout_rates(network, dropout):
+    """The dropout rate of each layer of ``network`` (0 for the output
+    layer) from one rate per hidden layer (None: no dropout)."""
+    hidden = len(network.layers) - 1
+    rates = [0.0] * hidden if dropout is None else [float(p) for p in dropout]
+    if len(rates) != hidden:
+        raise ValueError(
+            f"dropout has {len(rates)} rates for {hidden} hidden layers."
+        )
+    return [*rates, 0.0]
+
+
 class Network:
-    """A multi-layer perceptron's structure and its passes.
+    """A multi-layer perceptron: its layers, and the passes through them.
 
     Parameters
     ----------
@@ -216,45 +223,51 @@ class Network:
         self.init_factors = _init_factors(activation, self.hidden_activations)
         self.loss = get_loss(loss)
         self.out_activation = get_activation(self.loss.out_activation, output=True)
-        # the activation of layers 1..L (index 0: the input, none)
-        self.layer_activations = [None, *self.hidden_activations, self.out_activation]
         self.dtype = np.dtype(dtype)
+        shapes = zip(self.layer_units[:-1], self.layer_units[1:])
+        activations = [*self.hidden_activations, self.out_activation]
+        self.set_layers([Dense(fan_in, fan_out, act)
+                         for (fan_in, fan_out), act in zip(shapes, activations)])
 
-        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
-        self.coef_shapes = shapes
-        self.coef_slices = []
-        start = 0
-        for fan_in, fan_out in shapes:
-            self.coef_slices.append(slice(start, start + fan_in * fan_out))
-            start += fan_in * fan_out
-        self.n_coef = start
-        self.intercept_slices = []
-        for _, fan_out in shapes:
-            self.intercept_slices.append(slice(start, start + fan_out))
-            start += fan_out
-        self.n_params = start
+    def set_layers(self, layers):
+        """Make ``layers`` (input to output) the network's, placed in the
+        flat buffer in scikit-learn's ``_pack`` layout: every layer's
+        coefficients, then every layer's intercepts.  (The estimators'
+        networks are :class:`.layers.Dense` layers; another layer kind
+        plugs in here.)"""
+        n_coef = sum(layer.coef_size for layer in layers)
+        coef_start, intercept_start = 0, n_coef
+        for number, layer in enumerate(layers, 1):
+            layer.place(number, coef_start, intercept_start)
+            coef_start += layer.coef_size
+            intercept_start += layer.intercept_size
+        self.layers = list(layers)
+        self.n_coef, self.n_params = n_coef, intercept_start
+        self.coef_shapes = [layer.coef_shape for layer in self.layers]
+        self.coef_slices = [layer.coef_slice for layer in self.layers]
+        self.intercept_slices = [layer.intercept_slice for layer in self.layers]
         self._view_cache = []
-        self._ops_cache = {}
+
+    @property
+    def activations(self):
+        """The activation of each layer, the output layer's last."""
+        return [layer.activation for layer in self.layers]
 
     # ------------------------------------------------------------------
     # parameter buffer
     def unpack(self, flat):
         """Per-layer views ``(coefs, intercepts)`` into a flat buffer."""
-        coefs = [
-            flat[sl].reshape(shape)
-            for sl, shape in zip(self.coef_slices, self.coef_shapes)
-        ]
-        intercepts = [flat[sl] for sl in self.intercept_slices]
-        return coefs, intercepts
+        views = [layer.parameters(flat) for layer in self.layers]
+        return [v[0] for v in views], [v[1] for v in views]
 
     def pack(self, coefs, intercepts, out=None):
         """Copy per-layer arrays into a flat buffer (new unless ``out``)."""
         if out is None:
             out = np.empty(self.n_params, dtype=self.dtype)
-        for sl, shape, c in zip(self.coef_slices, self.coef_shapes, coefs):
-            out[sl].reshape(shape)[...] = c
-        for sl, b in zip(self.intercept_slices, intercepts):
-            out[sl] = b
+        for layer, c, b in zip(self.layers, coefs, intercepts):
+            coef, intercept = layer.parameters(out)
+            coef[...] = c
+            intercept[...] = b
         return out
 
     def init_params(self, random_state):
@@ -269,12 +282,11 @@ class Network:
         of the last hidden activation (see :func:`_init_factors`).
         """
         flat = np.empty(self.n_params, dtype=self.dtype)
-        coefs, intercepts = self.unpack(flat)
-        shapes = zip(self.coef_shapes, self.init_factors, coefs, intercepts)
-        for (fan_in, fan_out), factor, W, b in shapes:
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            W[...] = random_state.uniform(-bound, bound, (fan_in, fan_out))
-            b[...] = random_state.uniform(-bound, bound, fan_out)
+        for layer, factor in zip(self.layers, self.init_factors):
+            W, b = layer.parameters(flat)
+            bound = np.sqrt(factor / (layer.fan_in + layer.fan_out))
+            W[...] = random_state.uniform(-bound, bound, layer.coef_shape)
+            b[...] = random_state.uniform(-bound, bound, layer.fan_out)
         return flat
 
     def workspace(self, capacity, poison=False, dropout=None):
@@ -288,100 +300,82 @@ class Network:
         The cache holds the last two buffers seen (parameters and gradient),
         so the hot loop does not rebuild views every batch.
         """
+        coefs, intercepts = zip(*self.layer_views(flat, NUMPY))
+        return list(coefs), list(intercepts)
+
+    def layer_views(self, flat, ops):
+        """Each layer's ``(coef, intercept)`` views of ``flat`` (numpy's
+        cached for the last two buffers seen: parameters and gradient)."""
+        if not ops.in_place:
+            return [layer.parameters(flat, ops.reshape) for layer in self.layers]
         for buf, v in self._view_cache:
             if buf is flat:
                 return v
-        v = self.unpack(flat)
+        v = [layer.parameters(flat) for layer in self.layers]
         self._view_cache = [(flat, v), *self._view_cache[:1]]
         return v
-
-    def layer_kernels(self, kernels):
-        """``(forward, backward)`` functions of layers 1..L for ``kernels``
-        (see :mod:`.kernels`); index 0 is unused."""
-        ops = self._ops_cache.get(kernels.name)
-        if ops is None:
-            ops = [None] + [
-                (kernels.forward_bias(act), kernels.backward(act))
-                for act in self.layer_activations[1:]
-            ]
-            self._ops_cache[kernels.name] = ops
-        return ops
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_view_cache"] = []
-        state["_ops_cache"] = {}
         return state
 
     # ------------------------------------------------------------------
     # passes
-    def forward(self, flat, X, ws, kernels=NUMPY):
-        """Training forward pass into the workspace; returns ``a_L`` (a view).
+    def forward(self, flat, X, ws, ops=NUMPY):
+        """Training forward pass into the workspace; returns ``a_L``.
 
         Parameters
         ----------
-        flat : ndarray of shape (n_params,)
-        X : ndarray or sparse matrix of shape (n, n_features), ``n <= capacity``
+        flat : array of shape (n_params,)
+        X : array or sparse matrix of shape (n, n_features), ``n <= capacity``
         ws : Workspace
-        kernels : kernels object, default=the numpy kernels
+        ops : kernels object, default=the numpy kernels
+            The backend (:mod:`.kernels`).
         """
-        coefs, intercepts = self.views(flat)
-        ops = self.layer_kernels(kernels)
         n = X.shape[0]
         a = X
-        for k in range(1, self.n_layers):
-            z = ws.acts[k][:n]
-            _matmul(a, coefs[k - 1], z)
-            keep_z = None if ws.zs[k] is None else ws.zs[k][:n]
-            ops[k][0](z, intercepts[k - 1], keep_z)
-            a = z
-            if ws.masks[k] is not None:  # dropout: a_k = f(z_k) * M_k
-                a = np.multiply(z, ws.masks[k][:n], out=ws.dropped[k][:n])
+        for layer, params, buf in zip(self.layers, self.layer_views(flat, ops),
+                                      ws.layers):
+            a = layer.forward(ops, params, a, buf, n)
         return a
 
-    def data_loss_grad(self, flat, grad, X, Y, sample_weight, ws, kernels=NUMPY):
+    def data_loss_grad(self, flat, grad, X, Y, sample_weight, ws, ops=NUMPY):
         """The data term of the objective and its gradient on one batch.
 
-        Forward pass, loss, fused output delta, backward pass: ``grad`` is
-        overwritten with ``dJ_data/dtheta``; the L2 term is left out (see
-        :meth:`loss_grad` and the optimizers).  Arguments as
-        :meth:`loss_grad`.
+        Forward pass, loss, fused output delta, backward pass; the L2 term
+        is left out (see :meth:`loss_grad` and the optimizers).  Arguments
+        as :meth:`loss_grad` (``grad`` None for a backend whose passes
+        return new arrays).
 
         Returns
         -------
-        loss : float
+        loss : float or 0-d array
             ``sum_i s_i l_i / S``.
+        grad : array of shape (n_params,)
+            ``dJ_data/dtheta``: ``grad`` itself on the numpy backend.
         """
-        coefs, _ = self.views(flat)
-        gcoefs, gints = self.views(grad)
-        ops = self.layer_kernels(kernels)
         n = X.shape[0]
-        A_L = self.forward(flat, X, ws, kernels)
-        sw_sum = float(n if sample_weight is None else sample_weight.sum())
-        loss = self.loss.value(A_L, Y, sample_weight) / sw_sum
-        delta = self.loss.delta(A_L, Y, sample_weight, 1.0 / sw_sum, A_L)
-        for k in range(self.n_layers - 1, 0, -1):
-            a_prev = X if k == 1 else ws.output(k - 1, n)
-            _matmul_transposed(a_prev, delta, gcoefs[k - 1])
-            kernels.column_sum(delta, gints[k - 1])
-            if k > 1:
-                new_delta = ws.deltas[k - 1][:n]
-                np.matmul(delta, coefs[k - 1].T, out=new_delta)
-                if ws.masks[k - 1] is not None:
-                    new_delta *= ws.masks[k - 1][:n]
-                z = None if ws.zs[k - 1] is None else ws.zs[k - 1][:n]
-                ops[k - 1][1](new_delta, ws.acts[k - 1][:n], z)
-                delta = new_delta
-        return loss
+        params = self.layer_views(flat, ops)
+        grads = (self.layer_views(grad, ops) if grad is not None
+                 else [(None, None)] * len(self.layers))
+        A_L = self.forward(flat, X, ws, ops)
+        loss, upstream = ops.loss_and_delta(self.loss, A_L, Y, sample_weight)
+        coef_grads, intercept_grads = [], []
+        for i in range(len(self.layers) - 1, -1, -1):
+            a_prev = X if i == 0 else ws.layers[i - 1].output
+            upstream, coef_grad, intercept_grad = self.layers[i].backward(
+                ops, params[i], grads[i], a_prev, upstream, ws.layers[i], n,
+                is_delta=i == len(self.layers) - 1, need_input_grad=i > 0)
+            coef_grads.insert(0, coef_grad)
+            intercept_grads.insert(0, intercept_grad)
+        return loss, ops.flat_gradient(grad, coef_grads, intercept_grads)
 
-    def penalty(self, flat, l2):
+    def penalty(self, flat, l2, ops=NUMPY):
         """The L2 term ``l2 / 2 * sum_k ||W_k||^2`` of the objective."""
-        if not l2:
-            return 0.0
-        w = flat[: self.n_coef]
-        return 0.5 * l2 * float(np.dot(w, w))
+        return ops.penalty(flat[: self.n_coef], l2)
 
-    def loss_grad(self, flat, grad, X, Y, sample_weight, l2, ws, kernels=NUMPY):
+    def loss_grad(self, flat, grad, X, Y, sample_weight, l2, ws, ops=NUMPY):
         """Objective and its whole gradient (data and L2 terms) on one batch.
 
         Parameters
@@ -398,17 +392,17 @@ class Network:
         l2 : float
             L2 strength ``lambda`` (penalty ``lambda/2 * sum ||W||^2``).
         ws : Workspace
-        kernels : kernels object, default=the numpy kernels
+        ops : kernels object, default=the numpy kernels
 
         Returns
         -------
         loss : float
             ``sum_i s_i l_i / S + lambda/2 * sum_k ||W_k||^2``.
         """
-        loss = self.data_loss_grad(flat, grad, X, Y, sample_weight, ws, kernels)
+        loss, grad = self.data_loss_grad(flat, grad, X, Y, sample_weight, ws, ops)
         if l2:
-            kernels.add_l2(grad, flat, l2, self.n_coef, ws.scratch)
-        return loss + self.penalty(flat, l2)
+            ops.add_l2(grad, flat, l2, self.n_coef, ws.scratch)
+        return loss + self.penalty(flat, l2, ops)
 
     def output_bound(self, flat, x_max):
         """An upper bound of ``|z_L|``, the output pre-activations, over
@@ -426,33 +420,39 @@ class Network:
             bound = (bound + (1.0 if k else 0.0)) * column + bias
         return bound
 
-    def predict(self, coefs, intercepts, X, block=2048):
+    def predict(self, coefs, intercepts, X, ops=NUMPY, block=2048):
         """Network output for ``X`` in arrays of this call (thread-safe).
 
-        Dense input is processed in blocks of ``block`` rows through
+        Dense numpy input is processed in blocks of ``block`` rows through
         per-call buffers, so each block's activations stay in cache between
-        the matrix product and the elementwise operations.
+        the matrix product and the elementwise operations; ``ops`` is the
+        backend (:mod:`.kernels`; the caller chooses it).
         """
         n = X.shape[0]
+        params = list(zip(coefs, intercepts))
+        if not ops.in_place:  # new arrays: no buffers, no blocks
+            return self._predict_block(ops, params, X, [None] * len(params), n)
         dtype = np.result_type(X.dtype, *(c.dtype for c in coefs))
-        ops = self.layer_kernels(select_kernels(self.n_params, dtype, self.dtype))
         out = np.empty((n, self.layer_units[-1]), dtype=dtype)
         if issparse(X) or n <= block:
             block = max(n, 1)
-        hidden = [
-            np.empty((min(block, n), u), dtype=dtype)
-            for u in self.layer_units[1:-1]
-        ]
+        hidden = [np.empty((min(block, n), u), dtype=dtype)
+                  for u in self.layer_units[1:-1]]
         for start in range(0, n, block):
             stop = min(start + block, n)
             a = X if stop - start == n else X[start:stop]
-            for k in range(1, self.n_layers):
-                last = k == self.n_layers - 1
-                z = out[start:stop] if last else hidden[k - 1][: stop - start]
-                _matmul(a, coefs[k - 1], z)
-                ops[k][0](z, intercepts[k - 1])
-                a = z
+            self._predict_block(ops, params, a, [*hidden, out[start:stop]],
+                                stop - start)
         return out
+
+    def _predict_block(self, ops, params, a, stores, n):
+        """The forward pass of ``n`` rows ``a`` without dropout, each layer
+        writing into ``stores`` (None: new arrays)."""
+        for layer, p, store in zip(self.layers, params, stores):
+            buf = LayerBuffers()
+            buf.out_store = store
+            a = layer.forward(ops, p, a, buf, n, training=False)
+        return a
 
 
 def hidden_activation_names(activation, n_hidden):

@@ -2,9 +2,14 @@ r"""Optimizers that update the flat parameter buffer in place.
 
 Stochastic optimizers hold their state (velocity, moments) as flat arrays of
 the parameters' shape and dtype, and their schedule (learning rate, step
-count).  The arithmetic of a step is written here in numpy
-(:func:`sgd_step`, :func:`adam_step`: the reference); a kernels object
-(:mod:`.kernels`) may run it as a compiled loop instead.  A step consumes
+count).  Each optimizer is one class holding its whole definition: its
+schedule, its state, the constants of a step (computed once per step, by
+:meth:`_Stochastic.step_settings`) and the step's arithmetic on each
+backend, side by side -- ``numpy_step`` (the reference, in place) and
+``array_api_step`` (the same order of operations on any array-API
+namespace).  The kernels (:mod:`.kernels`) choose which one runs; the
+compiled loops (:mod:`._numba_kernels`) are the one special case, checked
+bit for bit against ``numpy_step``.  A step consumes
 the gradient: once the state has absorbed it, the gradient buffer is the
 scratch space of the rest of the step, so a step allocates nothing and keeps
 no scratch array of its own.  Their semantics (learning-rate schedules,
@@ -19,16 +24,14 @@ import math
 import numpy as np
 import scipy.optimize
 
-from .xp import copy_array
+from .namespace import copy_array
 
 __all__ = [
     "SGD",
     "Adam",
-    "adam_step",
     "add_l2_gradient",
     "minimize_lbfgs",
     "optimizer_from_state",
-    "sgd_step",
 ]
 
 L2_BLOCK = 1 << 14
@@ -52,46 +55,10 @@ def add_l2_gradient(grad, params, l2, n_coef, scratch=None):
         grad[start:stop] += tmp
 
 
-def sgd_step(params, grad, velocity, lr, momentum, nesterov, l2=0.0, n_coef=0,
-             scratch=None):
-    """SGD / momentum / Nesterov step on ``grad + l2 * W`` (see :class:`SGD`).
-
-    ``grad`` holds the data term's gradient and is consumed as scratch.
-    """
-    if l2:
-        add_l2_gradient(grad, params, l2, n_coef, scratch)
-    grad *= lr  # eta * g
-    if momentum:
-        velocity *= momentum
-        velocity -= grad
-        if nesterov:
-            params -= grad
-            np.multiply(velocity, momentum, out=grad)
-            params += grad
-        else:
-            params += velocity
-    else:
-        params -= grad
-
-
-def adam_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,
-              scratch=None):
-    """Adam on scaled moments (see :class:`Adam`) on ``grad + l2 * W``.
-
-    ``grad`` is consumed as scratch once the moments have absorbed it.
-    """
-    if l2:
-        add_l2_gradient(grad, params, l2, n_coef, scratch)
-    m *= b1
-    m += grad
-    v *= b2
-    np.square(grad, out=grad)
-    v += grad
-    np.sqrt(v, out=grad)
-    grad += eps
-    np.divide(m, grad, out=grad)
-    grad *= step
-    params -= grad
+def _nonzero(l2):
+    """Whether an L2 strength (a float, or a 0-d device array: no host
+    sync) is on."""
+    return not isinstance(l2, (int, float)) or l2 != 0.0
 
 
 class _Stochastic:
@@ -100,6 +67,9 @@ class _Stochastic:
     def __init__(self, learning_rate_init):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+
+    kind = None
+    """The optimizer's name (persisted state, the compiled loops' key)."""
 
     def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
                scratch=None):
@@ -120,6 +90,17 @@ class _Stochastic:
         scratch : ndarray, optional
             Free memory the numpy kernels may use for the L2 term.
         """
+        settings = self.step_settings()
+        step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
+        step(params, grad, *self.state_arrays(), *settings, l2, n_coef, scratch)
+
+    def state_arrays(self):
+        """The state arrays a step updates, in the step's argument order."""
+        return [getattr(self, name) for name in self._arrays]
+
+    def step_settings(self):
+        """The scalars of the next step, in the step's argument order
+        (computed once per step; Adam advances its step count here)."""
         raise NotImplementedError
 
     def fits(self, params):
@@ -192,7 +173,7 @@ class _Stochastic:
         them (e.g. with ``skops.io``) needs to trust no optimizer class.
         """
         state = dict(vars(self))
-        state["kind"] = type(self).__name__
+        state["kind"] = self.kind
         return state
 
 
@@ -268,6 +249,7 @@ class SGD(_Stochastic):
     :math:`\eta \le 10^{-6}`.
     """
 
+    kind = "SGD"
     _state_name = "velocity"  # a state array shaped like the parameters
     _arrays = ("velocity",)
     _fields = ("learning_rate_init", "learning_rate", "lr_schedule", "momentum",
@@ -291,12 +273,47 @@ class SGD(_Stochastic):
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
-               scratch=None):
-        (kernels.sgd_step if kernels else sgd_step)(
-            params, grad, self.velocity, self.learning_rate, self.momentum,
-            self.nesterov, l2, n_coef, scratch,
-        )
+    def step_settings(self):
+        return self.learning_rate, self.momentum, self.nesterov
+
+    @staticmethod
+    def numpy_step(params, grad, velocity, lr, momentum, nesterov, l2=0.0,
+                   n_coef=0, scratch=None):
+        """The step on ``grad + l2 * W`` in place; ``grad`` holds the data
+        term's gradient and is consumed as scratch."""
+        if l2:
+            add_l2_gradient(grad, params, l2, n_coef, scratch)
+        grad *= lr  # eta * g
+        if momentum:
+            velocity *= momentum
+            velocity -= grad
+            if nesterov:
+                params -= grad
+                np.multiply(velocity, momentum, out=grad)
+                params += grad
+            else:
+                params += velocity
+        else:
+            params -= grad
+
+    @staticmethod
+    def array_api_step(xp, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
+                       n_coef=0, scratch=None):
+        """:meth:`numpy_step` on arrays of the namespace ``xp`` (no
+        ``out=``: a temporary for ``eta * g``)."""
+        if _nonzero(l2):
+            grad[:n_coef] += params[:n_coef] * l2
+        g = grad * lr
+        if momentum:
+            velocity *= momentum
+            velocity -= g
+            if nesterov:
+                params -= g
+                params += velocity * momentum
+            else:
+                params += velocity
+        else:
+            params -= g
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -349,6 +366,7 @@ class Adam(_Stochastic):
     the parameters instead of twelve, the same step up to rounding.
     """
 
+    kind = "Adam"
     _state_name = "m"  # a state array shaped like the parameters
     _arrays = ("m", "v")
     _fields = ("learning_rate_init", "learning_rate", "beta_1", "beta_2",
@@ -372,7 +390,10 @@ class Adam(_Stochastic):
         self.m = np.zeros(n_params, dtype=dtype)  # m / (1 - beta_1)
         self.v = np.zeros(n_params, dtype=dtype)  # v / (1 - beta_2)
 
-    def _step_constants(self):
+    def step_settings(self):
+        """Advance the step count; ``(beta_1, beta_2, step, eps)`` of the
+        step on the scaled moments, with the bias corrections folded into
+        ``step`` and ``eps`` (see the notes above)."""
         b1, b2 = self.beta_1, self.beta_2
         self.t += 1
         self.learning_rate = (
@@ -381,15 +402,38 @@ class Adam(_Stochastic):
             / (1.0 - b1**self.t)
         )
         root = math.sqrt(1.0 - b2)
-        return self.learning_rate * (1.0 - b1) / root, self.epsilon / root
+        return b1, b2, self.learning_rate * (1.0 - b1) / root, self.epsilon / root
 
-    def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
-               scratch=None):
-        step, eps = self._step_constants()
-        (kernels.adam_step if kernels else adam_step)(
-            params, grad, self.m, self.v, self.beta_1, self.beta_2, step, eps,
-            l2, n_coef, scratch,
-        )
+    @staticmethod
+    def numpy_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,
+                   scratch=None):
+        """The step on ``grad + l2 * W`` in place; ``grad`` is consumed as
+        scratch once the moments have absorbed it."""
+        if l2:
+            add_l2_gradient(grad, params, l2, n_coef, scratch)
+        m *= b1
+        m += grad
+        v *= b2
+        np.square(grad, out=grad)
+        v += grad
+        np.sqrt(v, out=grad)
+        grad += eps
+        np.divide(m, grad, out=grad)
+        grad *= step
+        params -= grad
+
+    @staticmethod
+    def array_api_step(xp, params, grad, m, v, b1, b2, step, eps, l2=0.0,
+                       n_coef=0, scratch=None):
+        """:meth:`numpy_step` on arrays of the namespace ``xp``, in its
+        order of operations."""
+        if _nonzero(l2):
+            grad[:n_coef] += params[:n_coef] * l2
+        m *= b1
+        m += grad
+        v *= b2
+        v += grad * grad
+        params -= (m / (xp.sqrt(v) + eps)) * step
 
 
 def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):

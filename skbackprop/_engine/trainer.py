@@ -4,26 +4,95 @@ full-batch objective of L-BFGS.
 This is the seam between the training loop (:mod:`skbackprop._training`) and
 the engine.  A :class:`Trainer` is made once per fit by :func:`make_trainer`,
 which also chooses the kernels (:mod:`.kernels`); its callers never learn
-which kernels run.  Another array backend is another implementation of the
-same three methods: :meth:`Trainer.prepare`, :meth:`Trainer.step`,
-:meth:`Trainer.epoch`, plus :meth:`Trainer.objective` for L-BFGS.
+which kernels run.  The same :class:`Trainer` serves numpy arrays and, as
+:class:`ArrayApiTrainer` (other kernels, other transfers), the arrays of any
+array-API namespace; :class:`TinyTrainer` runs whole epochs of a tiny
+network as one compiled loop.  Every epoch loop trains the batches of one
+rule, :func:`batch_plan`; predictions choose their kernels with
+:func:`predict`.
 """
 
+import math
 import os
 
 import numpy as np
 from scipy.sparse import issparse
 
 from .activations import exp_cap
-from .kernels import select_kernels, tiny_epoch_loop
-from .masks import row_keys
-from .xp import XpTrainer
+from .kernels import ArrayApiKernels, select_kernels, tiny_epoch_loop
+from .masks import DeviceMasks, row_keys
 
-__all__ = ["TinyTrainer", "Trainer", "make_trainer"]
+__all__ = [
+    "ArrayApiTrainer",
+    "TinyTrainer",
+    "Trainer",
+    "batch_plan",
+    "make_trainer",
+    "predict",
+]
 
 DEBUG_POISON = os.environ.get("SKBACKPROP_DEBUG_BUFFERS", "0") == "1"
 """Poison the workspace before every batch (see :class:`.network.Workspace`);
 ``SKBACKPROP_DEBUG_BUFFERS=1`` in the environment turns it on."""
+
+
+BATCH_FIELDS = np.dtype([
+    ("start", np.int64), ("stop", np.int64), ("weight", np.float64),
+    ("l2", np.float64), ("loss_factor", np.float64),
+])
+"""A row of :func:`batch_plan`."""
+
+
+def batch_plan(n, batch_size, weights, order, l2, per_batch,
+               dtype=BATCH_FIELDS):
+    """The batches an epoch trains, in order: the one batch rule of every
+    epoch loop (numpy, array API, the compiled epoch) and of the rows an
+    epoch counts (``_training.rows_trained``).
+
+    Parameters
+    ----------
+    n : int
+        Rows in the epoch.
+    batch_size : int
+    weights : ndarray of shape (n,) or None
+        The sample weights, on the host (None: all 1).
+    order : ndarray of int or None
+        The rows in the order they are visited (None: as stored).
+    l2 : float
+        The L2 strength; with ``per_batch``, ``alpha``, and each batch's
+        strength is ``alpha / w_b`` (scikit-learn's scaling).
+    per_batch : bool
+    dtype : numpy structured dtype, default=BATCH_FIELDS
+        The rows' dtype: :data:`BATCH_FIELDS` and, for a loop that wants
+        more per batch, more fields (left zero).
+
+    Returns
+    -------
+    ndarray of ``dtype``
+        For each batch of non-zero weight (a batch of weight zero
+        contributes nothing: it is no step), ``start`` and ``stop`` in the
+        visiting order, its weight ``w_b`` (the sum of its rows' weights in
+        visiting order; its size without weights), its L2 strength and its
+        loss factor: the epoch's loss is ``sum_b loss_b * factor_b``, the
+        factor ``w_b``, or with ``per_batch`` the batch's number of rows.
+    """
+    starts = np.arange(0, n, batch_size, dtype=np.int64)
+    plan = np.zeros(starts.size, dtype=dtype)
+    plan["start"] = starts
+    plan["stop"] = np.minimum(starts + batch_size, n)
+    sizes = plan["stop"] - plan["start"]
+    if weights is None:
+        plan["weight"] = sizes
+    else:
+        plan["weight"] = [
+            float((weights[a:b] if order is None else weights[order[a:b]]).sum())
+            for a, b in zip(plan["start"].tolist(), plan["stop"].tolist())
+        ]
+        plan = plan[plan["weight"] != 0.0]
+    plan["l2"] = l2 / plan["weight"] if per_batch else l2
+    sizes = plan["stop"] - plan["start"]
+    plan["loss_factor"] = sizes if per_batch else plan["weight"]
+    return plan
 
 
 class Trainer:
@@ -69,14 +138,17 @@ class Trainer:
         self.network = network
         self.optimizer = optimizer
         self.kernels = kernels or select_kernels(network.n_params)
-        self.workspace = network.workspace(capacity, poison, dropout)
+        in_place = self.kernels.in_place  # else no buffers: new arrays
+        self.workspace = network.workspace(capacity if in_place else None,
+                                           poison, dropout)
         if self.workspace.dropping and seed is None:
             raise ValueError("dropout needs a seed.")
         self.seed = None if seed is None else int(seed)
         self.epoch_index = int(epoch)
         self._keys = (None, None)  # (X, its row keys): see prepare
         # the gradient: written by each backward pass, consumed by the step
-        self.grad = np.empty(network.n_params, dtype=network.dtype)
+        self.grad = (np.empty(network.n_params, dtype=network.dtype)
+                     if in_place else None)
 
     def prepare(self, X, shuffled):
         """``X`` in the form whose rows :meth:`epoch` gathers cheaply.
@@ -115,24 +187,30 @@ class Trainer:
         are written first, for the current epoch, from ``keys``, the row
         keys of the batch (computed from ``X`` when None).
         """
-        if sample_weight is not None and not sample_weight.any():
+        if self._zero_weight(sample_weight):
             return 0.0
         network, ws = self.network, self.workspace
         if ws.dropping:
-            keys = row_keys(X) if keys is None else keys
-            ws.draw_masks(keys, self.seed, self.epoch_index)
-        loss = network.data_loss_grad(
+            self._draw_masks(X, keys)
+        loss, grad = network.data_loss_grad(
             params, self.grad, X, Y, sample_weight, ws, self.kernels
         )
-        loss += network.penalty(params, l2)
-        self.optimizer.update(
-            params, self.grad, l2, network.n_coef, self.kernels, ws.scratch
-        )
+        loss = loss + network.penalty(params, l2, self.kernels)
+        self.optimizer.update(params, grad, l2, network.n_coef, self.kernels,
+                              ws.scratch)
         return loss
+
+    @staticmethod
+    def _zero_weight(sample_weight):
+        return sample_weight is not None and not sample_weight.any()
+
+    def _draw_masks(self, X, keys):
+        keys = row_keys(X) if keys is None else keys
+        self.workspace.draw_masks(keys, self.seed, self.epoch_index)
 
     def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
               per_batch=False):
-        """One pass over the rows in batches of ``batch_size``.
+        """One pass over the rows in the batches of :func:`batch_plan`.
 
         Parameters
         ----------
@@ -144,39 +222,40 @@ class Trainer:
             The rows in the order they are visited (None: as stored).
         batch_size : int
         l2 : float
-            The L2 strength; with ``per_batch``, ``alpha``, and each batch's
-            strength is ``alpha / w_b`` (scikit-learn's scaling).
+            The L2 strength; with ``per_batch``, ``alpha`` (see
+            :func:`batch_plan`).
         per_batch : bool, default=False
 
         Returns
         -------
         float
-            ``sum_b loss_b * w_b`` over the batches, ``w_b`` a batch's
-            total sample weight (its size without weights); with
-            ``per_batch``, ``sum_b loss_b * n_b``, ``n_b`` its number of
-            rows (scikit-learn's epoch loss is that over the number of
-            rows).  Batches of weight zero are skipped (see :meth:`step`).
-            The epoch counter of the dropout masks then advances by one.
+            ``sum_b loss_b * factor_b`` over the batches of the plan (with
+            ``per_batch``, over their numbers of rows: scikit-learn's epoch
+            loss is that over the number of rows).  The epoch counter of the
+            dropout masks then advances by one.
         """
-        n = X.shape[0]
-        if order is not None:
-            self.workspace.gather_buffers(X, Y)
+        plan = batch_plan(X.shape[0], batch_size, self._host_weights(sample_weight),
+                          order, l2, per_batch)
+        self._prepare_epoch(X, Y, order)
         keys = self._row_keys(X)
         total = 0.0
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
+        for start, stop, _, l2_b, factor in plan.tolist():
             if self.workspace.poison:
                 self.workspace.poison_all()
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, order, start, stop)
-            weight = stop - start if sw_b is None else float(sw_b.sum())
-            if weight == 0.0:
-                continue  # a batch of zero weight contributes nothing
             keys_b = self._batch_keys(keys, order, start, stop)
-            loss = self.step(params, X_b, Y_b, sw_b,
-                             l2 / weight if per_batch else l2, keys_b)
-            total += loss * (stop - start if per_batch else weight)
+            loss = self.step(params, X_b, Y_b, sw_b, l2_b, keys_b)
+            total = total + loss * factor
         self.epoch_index += 1
-        return total
+        return float(total)
+
+    def _host_weights(self, sample_weight):
+        """The sample weights on the host (numpy arrays already are)."""
+        return sample_weight
+
+    def _prepare_epoch(self, X, Y, order):
+        if order is not None:
+            self.workspace.gather_buffers(X, Y)
 
     def _batch_keys(self, keys, order, start, stop):
         """The row keys of rows ``start:stop`` of the visiting order (None
@@ -226,7 +305,7 @@ class Trainer:
             return True
         coefs, intercepts = network.unpack(params)
         with np.errstate(all="ignore"):
-            out = network.predict(coefs, intercepts, X)
+            out = network.predict(coefs, intercepts, X, self.kernels)
             loss = network.loss.value(out, Y, sample_weight)
         return bool(np.isfinite(out).all() and np.isfinite(loss))
 
@@ -253,12 +332,13 @@ class Trainer:
     def objective(self, params, X, Y, sample_weight, l2):
         """The full-batch objective for scipy's L-BFGS-B.
 
-        Returns ``fun(x) -> (loss, grad)`` on float64 vectors; ``x`` is
-        copied into ``params`` (the network's dtype) at each call.  A
-        non-finite loss is reported as ``inf`` with a zero gradient, so the
-        line search backs off from an overflowing step.
+        Returns ``fun(x) -> (loss, grad)`` on float64 host vectors; ``x`` is
+        copied into ``params`` (the network's dtype, on the device of the
+        data) at each call.  A non-finite loss is reported as ``inf`` with a
+        zero gradient, so the line search backs off from an overflowing
+        step.
         """
-        network, ws, grad = self.network, self.workspace, self.grad
+        network, ws, kernels = self.network, self.workspace, self.kernels
         if ws.dropping:
             raise ValueError(
                 "dropout makes the objective random; L-BFGS needs a "
@@ -268,15 +348,28 @@ class Trainer:
         def fun(x):
             if ws.poison:
                 ws.poison_all()
-            params[...] = x
-            loss = network.loss_grad(
-                params, grad, X, Y, sample_weight, l2, ws, self.kernels
-            )
-            if not np.isfinite(loss):
-                return np.inf, np.zeros(params.shape, dtype=np.float64)
-            return loss, grad.astype(np.float64)
+            self.from_host(params, x)
+            loss, grad = network.data_loss_grad(
+                params, self.grad, X, Y, sample_weight, ws, kernels)
+            if l2:
+                kernels.add_l2(grad, params, l2, network.n_coef, ws.scratch)
+            loss = float(loss + network.penalty(params, l2, kernels))
+            if not math.isfinite(loss):
+                return np.inf, np.zeros(params.shape[0], dtype=np.float64)
+            return loss, self.to_host(grad)
 
         return fun
+
+
+COMPILED_BATCH_FIELDS = np.dtype(BATCH_FIELDS.descr + [
+    ("SGD", [("learning_rate", np.float64), ("momentum", np.float64),
+             ("nesterov", np.bool_)]),
+    ("Adam", [("beta_1", np.float64), ("beta_2", np.float64),
+              ("step", np.float64), ("epsilon", np.float64)]),
+])
+"""A batch of the compiled epoch (:func:`.compiled_epoch.tiny_epoch`): its
+:func:`batch_plan` row, and the settings of its optimizer step, by the
+optimizer's ``kind`` (:meth:`.optimizers._Stochastic.step_settings`)."""
 
 
 class TinyTrainer(Trainer):
@@ -286,7 +379,10 @@ class TinyTrainer(Trainer):
     time; :func:`.compiled_epoch.tiny_epoch` runs a whole epoch in one call,
     with the same formulas (its sums in another order: results agree to
     rounding, not bit for bit).  Single steps and the L-BFGS objective are
-    the numpy ones; sparse input falls back to the numpy epoch.  Its
+    the numpy ones; sparse input falls back to the numpy epoch.  The loop
+    is fed the epoch's :func:`batch_plan` and each step's optimizer
+    settings (:meth:`.optimizers._Stochastic.step_settings`), computed here
+    once, in named fields (:data:`COMPILED_BATCH_FIELDS`).  Its
     buffers (``acts``, ``deltas``, ``zs``: every layer's rows, one flat
     array each) follow the rules of :class:`.network.Workspace`.
     """
@@ -308,7 +404,7 @@ class TinyTrainer(Trainer):
             np.zeros(size, network.dtype) for _ in range(3)
         )
         self.codes = np.array(
-            [a.tiny_code for a in network.layer_activations[1:]],
+            [a.tiny_code for a in network.activations],
             dtype=np.int64,
         )
         finfo = np.finfo(network.dtype)
@@ -329,26 +425,20 @@ class TinyTrainer(Trainer):
                 params, X, Y, sample_weight, order, batch_size, l2, per_batch
             )
         opt = self.optimizer
-        adam = hasattr(opt, "beta_1")
-        hyper = np.array([
-            opt.learning_rate, getattr(opt, "momentum", 0.0),
-            float(getattr(opt, "nesterov", False)), getattr(opt, "beta_1", 0.0),
-            getattr(opt, "beta_2", 0.0), getattr(opt, "epsilon", 0.0),
-            opt.learning_rate_init, getattr(opt, "t", 0),
-        ])
-        state = (opt.m, opt.v) if adam else (opt.velocity, opt.velocity)
+        batches = batch_plan(X.shape[0], batch_size, sample_weight, order, l2,
+                             per_batch, COMPILED_BATCH_FIELDS)
+        # each step's constants, computed once, by the optimizer
+        batches[opt.kind] = [opt.step_settings() for _ in range(batches.size)]
         weighted = sample_weight is not None
+        state = opt.state_arrays()  # SGD's velocity; Adam's m and v
         total = self.loop(
             X, self._targets(Y, params.dtype),
             sample_weight if weighted else params[:1], weighted,
-            np.arange(X.shape[0]) if order is None else order, batch_size,
+            np.arange(X.shape[0]) if order is None else order, batches,
             params, self.grad, self.layout, self.codes, self.acts, self.deltas,
-            self.zs, self.consts, self.network.n_coef, float(l2), per_batch,
-            adam, *state, hyper, self.workspace.poison,
+            self.zs, self.consts, self.network.n_coef, opt.kind == "Adam",
+            state[0], state[-1], self.workspace.poison,
         )
-        opt.learning_rate = float(hyper[0])
-        if adam:
-            opt.t = int(hyper[7])
         return float(total)
 
     def _targets(self, Y, dtype):
@@ -367,32 +457,171 @@ def _abs_max(A):
     return max(float(data.max()), -float(data.min()))
 
 
+class ArrayApiTrainer(Trainer):
+    """The :class:`Trainer` of one fit on the arrays of an array-API
+    namespace (``ns``, an :class:`.namespace.ArrayNamespace`).
+
+    The same steps and epochs through the array-API kernels
+    (:class:`.kernels.ArrayApiKernels`): everything stays on the device
+    inside an epoch and the loss reaches the host once per epoch.  The
+    optimizer's state moves to the device once; batches are taken from the
+    device copy of the data with the visiting order sent once per epoch; the
+    batch plan comes from a host copy of the sample weights, made once.
+    Dropout masks are computed on the device, equal to numpy's bit for bit
+    (:class:`.masks.DeviceMasks`).  L-BFGS (scipy, host only) gets the
+    parameters on the host at each evaluation: ``n_params`` values each
+    way, the data stays on the device.
+    """
+
+    def __init__(self, network, optimizer, capacity, ns, dropout=None,
+                 seed=None, epoch=0):
+        check_array_api(network)
+        super().__init__(network, optimizer, capacity, ArrayApiKernels(ns),
+                         dropout=dropout, seed=seed, epoch=epoch)
+        self.ns = ns
+        self._weights = (None, None)  # (sample weights, their host copy)
+        self.masks = DeviceMasks(ns, [
+            layer.fan_out if buf.rate > 0 else None
+            for layer, buf in zip(network.layers, self.workspace.layers)])
+        if optimizer is not None:
+            for name in optimizer._arrays:
+                state = getattr(optimizer, name)
+                if isinstance(state, np.ndarray):
+                    setattr(optimizer, name, ns.asarray(state))
+
+    def prepare(self, X, shuffled):
+        self._row_keys(X)
+        return X
+
+    def _row_keys(self, X):
+        """The row keys of ``X`` as device halves (None without dropout):
+        computed on the host once per fit (:class:`.masks.DeviceMasks`)."""
+        if not self.workspace.dropping:
+            return None
+        if self._keys[0] is not X:
+            self._keys = (X, self.masks.halves(row_keys(self.ns.to_numpy(X))))
+        return self._keys[1]
+
+    @staticmethod
+    def _zero_weight(sample_weight):
+        return False  # the batch plan skips them: no host sync per batch
+
+    def _draw_masks(self, X, keys):
+        ws = self.workspace
+        masks = self.masks.draw(
+            keys, self.seed, self.epoch_index, [buf.rate for buf in ws.layers],
+            [layer.number for layer in self.network.layers], X.dtype)
+        for buf, mask in zip(ws.layers, masks):
+            buf.mask = mask
+
+    def _host_weights(self, sample_weight):
+        """A host copy of the sample weights, made once per fit."""
+        if sample_weight is None:
+            return None
+        if self._weights[0] is not sample_weight:
+            self._weights = (sample_weight, self.ns.to_numpy(sample_weight))
+        return self._weights[1]
+
+    def _prepare_epoch(self, X, Y, order):
+        self._order = None if order is None else self.ns.asarray(order)
+
+    def _batch_keys(self, keys, order, start, stop):
+        if keys is None:
+            return None
+        if order is None:
+            return keys[0][start:stop], keys[1][start:stop]
+        take, idx = self.ns.xp.take, self._order[start:stop]
+        return take(keys[0], idx, axis=0), take(keys[1], idx, axis=0)
+
+    def _batch(self, X, Y, sample_weight, order, start, stop):
+        if order is None:
+            sw = None if sample_weight is None else sample_weight[start:stop]
+            return X[start:stop, ...], Y[start:stop, ...], sw
+        take, idx = self.ns.xp.take, self._order[start:stop]
+        sw = None if sample_weight is None else take(sample_weight, idx, axis=0)
+        return take(X, idx, axis=0), take(Y, idx, axis=0), sw
+
+    def finite_loss(self, params, X, Y, sample_weight):
+        """Whether the data term of the loss is finite at ``params``."""
+        coefs, intercepts = self.unpack(params)
+        out = self.network.predict(coefs, intercepts, X, self.kernels)
+        loss = self.network.loss.xp_sum(
+            self.ns, self.kernels.constants(out.dtype), out, Y, sample_weight)
+        return self.ns.all_finite(out) and math.isfinite(float(loss))
+
+    # the arrays of the training loop: copies, checks, host round trips
+    def copy(self, params):
+        return self.ns.copy(params)
+
+    def all_finite(self, params):
+        return self.ns.all_finite(params)
+
+    def to_host(self, params):
+        return self.ns.to_numpy(params).astype(np.float64)
+
+    def from_host(self, params, x):
+        params[...] = self.ns.asarray(x, dtype=params.dtype)
+
+    def unpack(self, params):
+        views = self.network.layer_views(params, self.kernels)
+        return [v[0] for v in views], [v[1] for v in views]
+
+
+def check_array_api(network):
+    """Raise NotImplementedError, naming it, for an activation or loss of
+    ``network`` whose registry entry has no array-API form."""
+    for act in network.hidden_activations:
+        act.require_array_api()
+    network.out_activation.require_array_api(backward=False)
+    network.loss.require_array_api()
+
+
 def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
                  dropout=None, seed=None, epoch=0):
     """The trainer for ``network``, with kernels chosen for it: an
-    :class:`.xp.XpTrainer` for arrays of another namespace (``ns``, an
-    :class:`.xp.ArrayNamespace`), a :class:`TinyTrainer` for a tiny network
-    trained long enough (``planned_batches``, see
+    :class:`ArrayApiTrainer` for arrays of another namespace (``ns``, an
+    :class:`.namespace.ArrayNamespace`), a :class:`TinyTrainer` for a tiny
+    network trained long enough (``planned_batches``, see
     :func:`.kernels.tiny_epoch_loop`) without dropout, a :class:`Trainer`
     otherwise; its workspace poisoned in debug mode (:data:`DEBUG_POISON`).
     ``dropout``, ``seed`` and ``epoch`` as :class:`Trainer`."""
     with_dropout = dropout is not None and any(dropout)
     if ns is not None:
-        if with_dropout:
-            raise NotImplementedError(
-                "dropout is not supported on arrays of another namespace than "
-                "numpy's yet: train with dropout=0.0, or on numpy arrays."
-            )
-        return XpTrainer(network, optimizer, capacity, ns)
+        return ArrayApiTrainer(network, optimizer, capacity, ns, dropout=dropout,
+                               seed=seed, epoch=epoch)
     if with_dropout:
         return Trainer(network, optimizer, capacity, poison=DEBUG_POISON,
                        dropout=dropout, seed=seed, epoch=epoch,
                        kernels=select_kernels(network.n_params,
                                               planned_batches=planned_batches))
     loop = None
-    if optimizer is not None:
+    if optimizer is not None and optimizer.kind in COMPILED_BATCH_FIELDS.names:
         loop = tiny_epoch_loop(network, capacity, planned_batches)
     if loop is not None:
         return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)
     kernels = select_kernels(network.n_params, planned_batches=planned_batches)
     return Trainer(network, optimizer, capacity, kernels=kernels, poison=DEBUG_POISON)
+
+
+def predict(network, coefs, intercepts, X, ns=None):
+    """The output of ``network`` with the given per-layer arrays for ``X``,
+    with the kernels chosen here (the compiled loops where loaded and of
+    the model's dtype; the array-API kernels for arrays of ``ns``).
+
+    On a namespace it is computed in the result dtype of ``X`` and the
+    weights, as numpy does (float32 input to a float64 model gives
+    float64), since namespaces such as torch refuse mixed-dtype products.
+    """
+    if ns is None:
+        dtype = np.result_type(X.dtype, *(c.dtype for c in coefs))
+        kernels = select_kernels(network.n_params, dtype, network.dtype)
+        return network.predict(coefs, intercepts, X, kernels)
+    check_array_api(network)
+    xp = ns.xp
+    dtype = xp.result_type(X.dtype, coefs[0].dtype)
+    if X.dtype != dtype:
+        X = xp.astype(X, dtype)
+    if coefs[0].dtype != dtype:
+        coefs = [xp.astype(W, dtype) for W in coefs]
+        intercepts = [xp.astype(b, dtype) for b in intercepts]
+    return network.predict(coefs, intercepts, X, ArrayApiKernels(ns))
