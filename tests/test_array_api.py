@@ -156,7 +156,7 @@ def test_every_activation_on_a_device_stand_in(activation):
     (BackpropMLPRegressor, "neg_mean_absolute_error", X_NP[:, 1]),
 ])
 def test_per_layer_activations_and_scoring_on_a_device_stand_in(Est, scoring, target):
-    """Issue 16's per-layer activations and early stopping on a chosen
+    """Per-layer activations and early stopping on a chosen
     scorer work on a device as on numpy: the same validation scores."""
     xp, device, _ = _namespace(("array_api_strict", "device1", "float64"))
     params = dict(hidden_layer_sizes=(8, 6), activation=["tanh", "gelu"],

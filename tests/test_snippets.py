@@ -151,7 +151,7 @@ def _sklearn_divergence_message():
     return False
 
 
-# documented estimator behaviour (issue 17, points 6-8) that may land after
+# documented estimator behaviour (alpha_scaling, ...) that may land after
 # the documentation: (pattern in the block, what it needs, check)
 _FEATURES = [
     (r"\balpha_scaling\b", "the alpha_scaling parameter", _alpha_scaling_exists),
