@@ -109,5 +109,36 @@ def test_plugged_in_factory_gets_the_raw_table():
     table = tabular.BY_KEY["carData/Chile"]
     results = tabular.evaluate(lambda task: Recording(), [table], n_folds=2)
     assert 0.2 < results[table.key]["score"] < 0.5  # the majority class
-    X = seen[0]
+    X, y = tabular.load(table)
+    train, _ = tabular.folds_of(y, "classification", 2)[0]
+    assert seen[0].equals(X.iloc[train])
     assert X["region"].dtype == object and X.isna().any(axis=None)
+
+
+def test_standard_preprocessing_takes_any_categorical_dtype():
+    """Category, bool and string columns with missing values, and a category
+    unseen in fit: imputed, one-hot encoded, no error."""
+    import pandas as pd
+
+    X = pd.DataFrame({
+        "number": [1.0, np.nan, 3.0, 4.0],
+        "category": pd.Categorical(["a", "b", None, "a"]),
+        "flag": [True, False, True, True],
+        "text": pd.array(["x", None, "y", "x"], dtype="string"),
+    })
+    pre = tabular.preprocessing().fit(X)
+    out = pre.transform(X)
+    assert out.shape == (4, 1 + 2 + 2 + 2) and np.isfinite(out).all()
+    unseen = X.assign(text=pd.array(["z"] * 4, dtype="string"))
+    np.testing.assert_array_equal(pre.transform(unseen)[:, -2:], 0)
+
+
+def test_named_subsets_are_corpus_tables_of_both_tasks():
+    for name, keys in tabular.SUBSETS.items():
+        tables = tabular.select_tables(name)
+        assert [t.key for t in tables] == list(keys)
+        assert {t.task for t in tables} == {"classification", "regression"}
+    assert len(tabular.select_tables("regression")) + len(
+        tabular.select_tables("classification")) == len(tabular.CORPUS)
+    with pytest.raises(SystemExit, match="unknown tables"):
+        tabular.select_tables("AER/HMDA,nope/nothing")
