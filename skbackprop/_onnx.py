@@ -38,7 +38,8 @@ def _skl2onnx():
 def _layer_activations(model):
     """The registry entries of the model's layers (its network's, input to
     output), each of which builds its own ONNX operators.  Raises
-    NotImplementedError, naming it, for one without an ONNX form."""
+    NotImplementedError for one without an ONNX form (naming it), and for
+    a multilabel classifier."""
     entries = model._network().activations
     for entry in entries:
         if entry.onnx is None:
@@ -48,11 +49,6 @@ def _layer_activations(model):
                 "registry entry has no ONNX form; exportable activations: "
                 f"{exportable}."
             )
-    return entries
-
-
-def _check_supported(model):
-    _layer_activations(model)
     if isinstance(model, BackpropMLPClassifier) and model.n_outputs_ > 1 and (
         model.out_activation_ == "logistic"
     ):
@@ -60,6 +56,7 @@ def _check_supported(model):
             "ONNX export of multilabel BackpropMLPClassifier models is not "
             "supported; export a model trained on binary or multiclass targets."
         )
+    return entries
 
 
 def _network_output(operator, container):
@@ -70,7 +67,6 @@ def _network_output(operator, container):
     from skl2onnx.common.data_types import DoubleTensorType
 
     model, (_, ops) = operator.raw_operator, _skl2onnx()
-    _check_supported(model)
     opv = container.target_opset
     float64 = isinstance(operator.inputs[0].type, DoubleTensorType)
     dtype = np.dtype(np.float64 if float64 else np.float32)
