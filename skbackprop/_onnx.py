@@ -16,8 +16,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from ._array_api import to_host
-from ._engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._engine.network import hidden_activation_names
+from ._engine.activations import ACTIVATIONS
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 
 __all__ = ["register_onnx_converters", "to_onnx"]
@@ -37,30 +36,19 @@ def _skl2onnx():
 
 
 def _layer_activations(model):
-    """The registry entries of layers 1..L: the hidden ones
-    (``activation``, a name or one name per hidden layer), then the
-    output's; each builds its own ONNX operators.  Raises
-    NotImplementedError, naming it, for a name without an ONNX form (or
-    without an entry)."""
-    hidden = hidden_activation_names(model.activation, len(model.coefs_) - 1)
-    layers = [*((name, ACTIVATIONS) for name in hidden),
-              (model.out_activation_, OUTPUT_ACTIVATIONS)]
-    entries = []
-    for name, registry in layers:
-        entry = registry.get(name) if isinstance(name, str) else None
-        if entry is None or entry.onnx is None:
+    """The registry entries of the model's layers (its network's, input to
+    output), each of which builds its own ONNX operators.  Raises
+    NotImplementedError for one without an ONNX form (naming it), and for
+    a multilabel classifier."""
+    entries = model._network().activations
+    for entry in entries:
+        if entry.onnx is None:
             exportable = sorted(n for n, act in ACTIVATIONS.items() if act.onnx)
             raise NotImplementedError(
-                f"Activation {name!r} cannot be exported to ONNX: no registry "
-                "entry with an ONNX form; exportable activations: "
+                f"Activation {entry.name!r} cannot be exported to ONNX: its "
+                "registry entry has no ONNX form; exportable activations: "
                 f"{exportable}."
             )
-        entries.append(entry)
-    return entries
-
-
-def _check_supported(model):
-    _layer_activations(model)
     if isinstance(model, BackpropMLPClassifier) and model.n_outputs_ > 1 and (
         model.out_activation_ == "logistic"
     ):
@@ -68,29 +56,29 @@ def _check_supported(model):
             "ONNX export of multilabel BackpropMLPClassifier models is not "
             "supported; export a model trained on binary or multiclass targets."
         )
+    return entries
 
 
-def _input_dtype(operator):
+def _network_output(operator, container):
+    """The forward pass of ``operator``'s model as ONNX operators, in its
+    input's dtype; returns the model, the operator algebra, the opset, the
+    dtype and the output activation."""
+    from onnx.helper import np_dtype_to_tensor_dtype
     from skl2onnx.common.data_types import DoubleTensorType
 
-    if isinstance(operator.inputs[0].type, DoubleTensorType):
-        return np.float64
-    return np.float32
-
-
-def _network_output(ops, model, x, dtype, opv):
-    """The forward pass as ONNX operators; returns the output activation."""
-    from onnx import TensorProto
-
-    to = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
-    h = ops.OnnxCast(x, to=to, op_version=opv)
+    model, (_, ops) = operator.raw_operator, _skl2onnx()
+    opv = container.target_opset
+    float64 = isinstance(operator.inputs[0].type, DoubleTensorType)
+    dtype = np.dtype(np.float64 if float64 else np.float32)
+    h = ops.OnnxCast(operator.inputs[0], to=np_dtype_to_tensor_dtype(dtype),
+                     op_version=opv)
     layers = zip(model.coefs_, model.intercepts_, _layer_activations(model))
     for W, b, act in layers:  # dropout is the identity at inference
         W, b = to_host(W), to_host(b)  # a model fitted on a GPU, say
         product = ops.OnnxMatMul(h, W.astype(dtype), op_version=opv)
         z = ops.OnnxAdd(product, b.astype(dtype).reshape(1, -1), op_version=opv)
         h = act.onnx(ops, z, dtype, opv)
-    return h
+    return model, ops, opv, dtype, h
 
 
 def _class_labels(classes):
@@ -107,14 +95,8 @@ def _class_labels(classes):
 
 
 def _convert_classifier(scope, operator, container):
-    model = operator.raw_operator
-    _check_supported(model)
-    _, ops = _skl2onnx()
-    opv = container.target_opset
-    dtype = _input_dtype(operator)
+    model, ops, opv, dtype, out = _network_output(operator, container)
     label_out, proba_out = operator.outputs[:2]
-
-    out = _network_output(ops, model, operator.inputs[0], dtype, opv)
     if model.out_activation_ == "logistic":  # binary: one unit for class 1
         one_minus = ops.OnnxSub(np.array([1.0], dtype=dtype), out, op_version=opv)
         proba = ops.OnnxConcat(one_minus, out, axis=1, op_version=opv)
@@ -136,12 +118,7 @@ def _convert_classifier(scope, operator, container):
 
 
 def _convert_regressor(scope, operator, container):
-    model = operator.raw_operator
-    _check_supported(model)
-    _, ops = _skl2onnx()
-    opv = container.target_opset
-    dtype = _input_dtype(operator)
-    out = _network_output(ops, model, operator.inputs[0], dtype, opv)
+    _, ops, opv, _, out = _network_output(operator, container)
     ops.OnnxIdentity(
         out, op_version=opv, output_names=[operator.outputs[0]]
     ).add_to(scope, container)

@@ -123,16 +123,21 @@ class PredictMixin:
             X = self._validate_for_predict(array_api.detached(ns, X), ns)
         else:
             ns = array_api.namespace_of(self.coefs_[0])
+        # overflow in exp saturates the activations, as intended: silent on
+        # every namespace (array_api_strict computes with numpy)
+        with np.errstate(all="ignore"):
+            return network_output(self._network(), self.coefs_, self.intercepts_,
+                                  X, ns)
+
+    def _network(self):
+        """The engine network of the fitted model (its layers and their
+        registry entries; the weights are ``coefs_`` and ``intercepts_``)."""
         activation = self.activation
-        network = _predict_network(
+        return _predict_network(
             tuple(self.coefs_[0].shape[:1]) + tuple(c.shape[1] for c in self.coefs_),
             activation if isinstance(activation, str) else tuple(activation),
             self.out_activation_, array_api.host_dtype(self.coefs_[0]),
         )
-        # overflow in exp saturates the activations, as intended: silent on
-        # every namespace (array_api_strict computes with numpy)
-        with np.errstate(all="ignore"):
-            return network_output(network, self.coefs_, self.intercepts_, X, ns)
 
     def _validate_for_predict(self, X, ns):
         """``validate_data(reset=False)``, with a shortcut for the common

@@ -14,8 +14,9 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def adam_step(p, g, m, v, n_coef, l2, b1, b2, step, eps):
-    """Adam on the scaled moments of ``optimizers.Adam``, L2 fused.
+def adam_step(p, g, m, v, b1, b2, step, eps, l2, n_coef):
+    """Adam on the scaled moments of ``optimizers.Adam``, L2 fused; the
+    arguments of ``Adam.numpy_step``, in its order.
 
     ``g`` is the data gradient; ``l2 * p`` is added to its first
     ``n_coef`` entries (the weights).  ``g`` is left unchanged.
@@ -52,9 +53,9 @@ def _sgd_range(p, g, vel, start, stop, l2, lr, mu, nesterov, with_l2):
 
 
 @_jit
-def sgd_step(p, g, vel, n_coef, l2, lr, mu, nesterov):
+def sgd_step(p, g, vel, lr, mu, nesterov, l2, n_coef):
     """SGD / momentum / Nesterov of ``optimizers.SGD``, L2 fused as in
-    :func:`adam_step`."""
+    :func:`adam_step` (the arguments of ``SGD.numpy_step``)."""
     _sgd_range(p, g, vel, 0, n_coef, l2, lr, mu, nesterov, True)
     _sgd_range(p, g, vel, n_coef, p.size, l2, lr, mu, nesterov, False)
 

@@ -33,14 +33,11 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @_jit
 def _activate(code, z):
-    """``f(z)`` of a hidden or elementwise output activation (float32
+    """``f(z)`` of a hidden or elementwise output activation other than
+    the ones :func:`_activate_layer` runs as loops of their own (float32
     arguments are computed in float64 and rounded when stored)."""
     if code == 1:
         return 1.0 / (1.0 + math.exp(-z))
-    if code == 2:
-        return math.tanh(z)
-    if code == 3:
-        return 0.0 if z < 0.0 else z  # NaN propagates, as np.maximum
     if code == 4:
         return z * 0.01 if z < 0.0 else z
     if code == 5:
@@ -55,13 +52,9 @@ def _activate(code, z):
 @_jit
 def _derivative(code, a, z):
     """``f'`` at the layer, from its output ``a`` (``z`` for GELU), as
-    :mod:`.activations` writes it."""
+    :mod:`.activations` writes it (relu and tanh: :func:`_times_derivative`)."""
     if code == 1:
         return a - a * a
-    if code == 2:
-        return 1.0 - a * a
-    if code == 3:
-        return 1.0 if a > 0.0 else 0.0
     if code == 4:
         return 0.01 if a < 0.0 else 1.0
     if code == 5:
@@ -97,8 +90,9 @@ def _forward(X, rows, params, units, w_off, b_off, codes, acts, a_off, zs,
 
 
 @_jit
-def _activate_row(code, acts, zs, o, n, exp_cap):
-    """The activation of one row ``acts[o:o + n]`` of pre-activations."""
+def _activate_row(code, acts, o, n, exp_cap):
+    """Softmax (8) or exp (9) of one row ``acts[o:o + n]`` of
+    pre-activations."""
     if code == 8:  # softmax
         top = acts[o]
         for j in range(1, n):
@@ -111,14 +105,9 @@ def _activate_row(code, acts, zs, o, n, exp_cap):
             total += acts[o + j]
         for j in range(n):
             acts[o + j] /= total
-    elif code == 9:  # exp, the Poisson link, capped below overflow
+    else:  # exp, the Poisson link, capped below overflow
         for j in range(n):
             acts[o + j] = math.exp(min(acts[o + j], exp_cap))
-    else:
-        for j in range(n):
-            if code == 6:
-                zs[o + j] = acts[o + j]
-            acts[o + j] = _activate(code, acts[o + j])
 
 
 @_jit
@@ -128,7 +117,7 @@ def _activate_layer(code, acts, zs, o, m, n, exp_cap):
     before it starts (so that it vectorises)."""
     if code == 8 or code == 9:
         for i in range(m):
-            _activate_row(code, acts, zs, o + i * n, n, exp_cap)
+            _activate_row(code, acts, o + i * n, n, exp_cap)
     elif code == 3:
         for e in range(o, o + m * n):
             acts[e] = 0.0 if acts[e] < 0.0 else acts[e]
@@ -244,23 +233,6 @@ def _penalty(params, n_coef, l2):
 
 
 @_jit
-def _adam(params, grad, m, v, n_coef, l2, s):
-    """Adam's step with the settings ``s`` of
-    :meth:`.optimizers.Adam.step_settings` (computed once, by the
-    optimizer): :func:`._numba_kernels.adam_step`."""
-    adam_step(params, grad, m, v, n_coef if l2 != 0.0 else 0, l2, s.beta_1,
-              s.beta_2, s.step, s.epsilon)
-
-
-@_jit
-def _sgd(params, grad, velocity, n_coef, l2, s):
-    """SGD's step with the settings ``s`` of
-    :meth:`.optimizers.SGD.step_settings`: :func:`._numba_kernels.sgd_step`."""
-    sgd_step(params, grad, velocity, n_coef if l2 != 0.0 else 0, l2,
-             s.learning_rate, s.momentum, s.nesterov)
-
-
-@_jit
 def tiny_epoch(X, Y, sw, weighted, order, batches, params, grad, layout,
                codes, acts, deltas, zs, consts, n_coef, adam, state1, state2,
                poison):
@@ -293,9 +265,15 @@ def tiny_epoch(X, Y, sw, weighted, order, batches, params, grad, layout,
         loss += _penalty(params, n_coef, batch.l2)
         _backward(X, rows, params, grad, units, w_off, b_off, codes, acts,
                   a_off, deltas, zs)
+        # the step settings computed once, by the optimizer
+        # (step_settings); no l2 * W term without L2
+        n_l2 = n_coef if batch.l2 != 0.0 else 0
+        s, a = batch.SGD, batch.Adam
         if adam:
-            _adam(params, grad, state1, state2, n_coef, batch.l2, batch.Adam)
+            adam_step(params, grad, state1, state2, a.beta_1, a.beta_2, a.step,
+                      a.epsilon, batch.l2, n_l2)
         else:
-            _sgd(params, grad, state1, n_coef, batch.l2, batch.SGD)
+            sgd_step(params, grad, state1, s.learning_rate, s.momentum,
+                     s.nesterov, batch.l2, n_l2)
         total += loss * batch.loss_factor
     return total

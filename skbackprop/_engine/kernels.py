@@ -211,24 +211,16 @@ class NumbaKernels(NumpyKernels):
 
     def __init__(self):
         self._loops = _numba_module()
-        self._bias_activation = {
-            "relu": self._relu_bias,
-            "softmax": self._softmax_bias,
-        }
-
-    def _relu_bias(self, Z, b, keep_z=None):
-        self._loops.bias_relu(Z, b)
-
-    def _softmax_bias(self, Z, b, keep_z=None):
-        # the row maximum over a few classes is many tiny numpy loops
-        self._loops.bias_sub_rowmax(Z, b)
-        softmax_normalise(Z)
 
     def bias_activation(self, Z, b, activation, keep_z=None):
-        compiled = self._bias_activation.get(activation.name)
-        if compiled is None:
+        if activation.name == "relu":
+            self._loops.bias_relu(Z, b)
+        elif activation.name == "softmax":
+            # the row maximum over a few classes is many tiny numpy loops
+            self._loops.bias_sub_rowmax(Z, b)
+            softmax_normalise(Z)
+        else:
             return super().bias_activation(Z, b, activation, keep_z)
-        compiled(Z, b, keep_z)
         return Z, keep_z
 
     def times_derivative(self, delta, activation, A, Z):
@@ -245,26 +237,22 @@ class NumbaKernels(NumpyKernels):
         return out
 
     def optimizer_step(self, optimizer):
-        compiled = {"SGD": self._sgd_step, "Adam": self._adam_step}
-        return compiled.get(optimizer.kind) or super().optimizer_step(optimizer)
+        """The compiled loop taking ``optimizer.numpy_step``'s arguments in
+        its order (:mod:`._numba_kernels`), or the numpy step."""
+        loops = {"SGD": self._loops.sgd_step, "Adam": self._loops.adam_step}
+        loop = loops.get(optimizer.kind)
+        if loop is None:
+            return super().optimizer_step(optimizer)
 
-    # the loops add l2 * W as they go: no separate pass, no scratch
-    def _sgd_step(self, params, grad, velocity, lr, momentum, nesterov, l2=0.0,
-                  n_coef=0, scratch=None):
-        t = params.dtype.type
-        self._loops.sgd_step(
-            params, grad, velocity, n_coef if l2 else 0, t(l2), t(lr),
-            t(momentum), nesterov,
-        )
+        def step(params, grad, *args):
+            *arrays_and_settings, l2, n_coef, _scratch = args
+            t = params.dtype.type
+            loop(params, grad, *[
+                a if isinstance(a, (np.ndarray, bool)) else t(a)
+                for a in arrays_and_settings
+            ], t(l2), n_coef if l2 else 0)  # without L2 no weight takes + l2 * p
 
-    def _adam_step(self, params, grad, m, v, b1, b2, step, eps, l2=0.0,
-                   n_coef=0, scratch=None):
-        t = params.dtype.type
-        # without L2 no weight takes the l2 * p term (not even + 0.0)
-        self._loops.adam_step(
-            params, grad, m, v, n_coef if l2 else 0, t(l2), t(b1), t(b2),
-            t(step), t(eps),
-        )
+        return step
 
 
 class ArrayApiKernels:
