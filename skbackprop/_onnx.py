@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from ._array_api import to_host
-from ._engine.activations import ACTIVATIONS
+from ._engine import ACTIVATIONS
 from ._mlp import BackpropMLPClassifier, BackpropMLPRegressor
 
 __all__ = ["register_onnx_converters", "to_onnx"]

@@ -28,8 +28,7 @@ from sklearn.model_selection import train_test_split
 
 from ._array_api import host_dtype, to_host
 from ._callbacks import reconstruction_attributes
-from ._engine import make_trainer, minimize_lbfgs
-from ._engine.trainer import batch_plan
+from ._engine import batch_plan, make_trainer, minimize_lbfgs
 from ._fit_state import (
     STOCHASTIC_SOLVERS,
     L2Penalty,

@@ -9,8 +9,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skbackprop._engine import Network, numerical_gradient
 from skbackprop._engine.activations import get_activation
-from skbackprop._engine.kernels import NUMPY
 from skbackprop._engine.layers import Dense, LayerBuffers
+from skbackprop._engine.numpy_ops import NUMPY
 
 
 class Scale:

@@ -27,7 +27,7 @@ from .losses import LOSSES, get_loss
 from .namespace import ArrayNamespace
 from .network import Network, Workspace
 from .optimizers import SGD, Adam, minimize_lbfgs, optimizer_from_state
-from .trainer import Trainer, make_trainer, predict
+from .trainer import Trainer, batch_plan, make_trainer, predict
 
 __all__ = [
     "ACTIVATIONS",
@@ -39,6 +39,7 @@ __all__ = [
     "Network",
     "Trainer",
     "Workspace",
+    "batch_plan",
     "get_activation",
     "get_loss",
     "gradcheck",

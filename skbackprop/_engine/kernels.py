@@ -9,9 +9,10 @@ delta, an optimizer's step.  Nothing outside :mod:`skbackprop._engine`
 knows which one is in use: :func:`select_kernels` picks it from the
 network's size and the fit's planned length.
 
-- :class:`NumpyKernels` -- numpy ufuncs writing into the workspace's buffers:
-  the reference implementations of :mod:`.activations` and
-  :mod:`.optimizers`.
+- :class:`.numpy_ops.NumpyKernels` -- numpy ufuncs writing into the
+  workspace's buffers: the reference implementations of :mod:`.activations`
+  and :mod:`.optimizers` (in :mod:`.numpy_ops`, which the network uses by
+  default).
 - :class:`ArrayApiKernels` -- the same formulas, in the same order, on any
   array-API namespace (torch, CuPy, array_api_strict), returning new arrays
   (the array API has no ``out=``): the ``xp_`` forms of the registry entries
@@ -44,11 +45,10 @@ import importlib.util
 import os
 
 import numpy as np
-from scipy.sparse import issparse
 
 from .activations import softmax_normalise
 from .namespace import Constants
-from .optimizers import add_l2_gradient
+from .numpy_ops import NUMPY, NumpyKernels
 
 __all__ = [
     "ArrayApiKernels",
@@ -104,104 +104,6 @@ def numba_available():
     if _numba_found is None:
         _numba_found = importlib.util.find_spec("numba") is not None
     return _numba_found
-
-
-class NumpyKernels:
-    """The reference kernels: numpy ufuncs, in place (each method writes
-    into its ``out`` buffer and returns it)."""
-
-    name = "numpy"
-    in_place = True
-    reshape = staticmethod(np.reshape)
-
-    # -- layers ---------------------------------------------------------
-    def bias_activation(self, Z, b, activation, keep_z=None):
-        """``Z = f(Z + b)`` in place; returns ``(Z, keep_z)``, ``keep_z``
-        receiving ``Z + b`` when given (for the activations whose
-        derivative needs the pre-activation)."""
-        Z += b
-        if keep_z is not None:
-            keep_z[...] = Z
-        activation.forward(Z)
-        return Z, keep_z
-
-    def times_derivative(self, delta, activation, A, Z):
-        """``delta *= f'`` in place, from the output ``A`` (``Z`` for the
-        activations that need it); returns ``delta``."""
-        activation.backward(delta, A, Z)
-        return delta
-
-    def forward_bias(self, activation):
-        """:meth:`bias_activation` of ``activation`` as a function
-        ``(Z, b, keep_z=None)``."""
-        return lambda Z, b, keep_z=None: self.bias_activation(Z, b, activation, keep_z)
-
-    def backward(self, activation):
-        """:meth:`times_derivative` of ``activation`` as a function
-        ``(delta, A, Z)``."""
-        return lambda delta, A, Z: self.times_derivative(delta, activation, A, Z)
-
-    @staticmethod
-    def matmul(A, B, out):
-        """``out = A @ B``; ``A`` may be sparse."""
-        if issparse(A):
-            out[...] = A @ B
-        else:
-            np.matmul(A, B, out=out)
-        return out
-
-    @staticmethod
-    def matmul_transposed(A, B, out):
-        """``out = A.T @ B``; ``A`` may be sparse."""
-        if issparse(A):
-            out[...] = A.T @ B
-        else:
-            np.matmul(A.T, B, out=out)
-        return out
-
-    @staticmethod
-    def matmul_by_transpose(A, B, out):
-        """``out = A @ B.T``."""
-        return np.matmul(A, B.T, out=out)
-
-    @staticmethod
-    def multiply(A, B, out):
-        """``out = A * B`` (``out`` may be ``A``)."""
-        return np.multiply(A, B, out=out)
-
-    @staticmethod
-    def column_sum(A, out):
-        """``out = A.sum(axis=0)`` (the bias gradients)."""
-        np.add.reduce(A, axis=0, out=out)
-        return out
-
-    # -- the loss ---------------------------------------------------------
-    @staticmethod
-    def loss_and_delta(loss, A, Y, sample_weight):
-        """``(sum_i s_i l_i / S, delta_L)``: the fused output delta
-        ``s_i (a_i - y_i) / S`` written over ``A`` (after the value)."""
-        sw_sum = float(A.shape[0] if sample_weight is None else sample_weight.sum())
-        value = loss.value(A, Y, sample_weight) / sw_sum
-        return value, loss.delta(A, Y, sample_weight, 1.0 / sw_sum, A)
-
-    @staticmethod
-    def flat_gradient(grad, coef_grads, intercept_grads):
-        """The flat gradient: the layers wrote into ``grad`` already."""
-        return grad
-
-    @staticmethod
-    def penalty(weights, l2):
-        """``l2 / 2 * ||weights||^2`` (0.0 without L2)."""
-        if not l2:
-            return 0.0
-        return 0.5 * l2 * float(np.dot(weights, weights))
-
-    # -- L2 and optimizer steps: the numpy references of .optimizers
-    add_l2 = staticmethod(add_l2_gradient)
-
-    def optimizer_step(self, optimizer):
-        """The function running ``optimizer``'s step on these arrays."""
-        return optimizer.numpy_step
 
 
 class NumbaKernels(NumpyKernels):
@@ -331,9 +233,6 @@ class ArrayApiKernels:
     def optimizer_step(self, optimizer):
         return functools.partial(optimizer.array_api_step, self.ns.xp)
 
-
-NUMPY = NumpyKernels()
-"""The shared (stateless) numpy kernels."""
 
 _NUMBA = None
 

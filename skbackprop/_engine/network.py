@@ -46,10 +46,10 @@ import numpy as np
 from scipy.sparse import issparse
 
 from .activations import get_activation
-from .kernels import NUMPY
 from .layers import Dense, LayerBuffers
 from .losses import get_loss
 from .masks import MaskScratch
+from .numpy_ops import NUMPY
 from .optimizers import L2_BLOCK
 
 __all__ = ["Network", "Workspace", "hidden_activation_names"]
