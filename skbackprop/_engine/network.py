@@ -411,13 +411,14 @@ class Network:
         Every hidden activation satisfies ``|f(z)| <= |z| + 1``, so layer by
         layer ``|a_k| <= (|a_{k-1}| + 1) max_j sum_i |W_ij| + max |b|``.
         """
-        coefs, intercepts = self.unpack(flat)
         bound = float(x_max)
-        for k, (W, b) in enumerate(zip(coefs, intercepts)):
-            with np.errstate(over="ignore", invalid="ignore"):
+        # checked after every epoch: one errstate, no per-layer lists
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, layer in enumerate(self.layers):
+                W, b = layer.parameters(flat)
                 column = float(np.abs(W).sum(axis=0).max(initial=0.0))
                 bias = float(np.abs(b).max(initial=0.0))
-            bound = (bound + (1.0 if k else 0.0)) * column + bias
+                bound = (bound + (1.0 if k else 0.0)) * column + bias
         return bound
 
     def predict(self, coefs, intercepts, X, ops=NUMPY, block=2048):

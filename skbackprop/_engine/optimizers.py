@@ -404,6 +404,20 @@ class Adam(_Stochastic):
         root = math.sqrt(1.0 - b2)
         return b1, b2, self.learning_rate * (1.0 - b1) / root, self.epsilon / root
 
+    def rates_and_steps(self, first, count):
+        """The learning rates and step sizes that :meth:`step_settings`
+        gives for the steps ``first`` to ``first + count - 1``, at once and
+        without taking them: the same operations on arrays, so the same
+        bits (the powers are Python's, which numpy's vectorised ``power``
+        does not always round alike).  For a loop that takes many steps in
+        one call."""
+        b1, b2 = self.beta_1, self.beta_2
+        steps = range(first, first + count)
+        rates = (self.learning_rate_init
+                 * np.sqrt(1.0 - np.array([b2**t for t in steps]))
+                 / (1.0 - np.array([b1**t for t in steps])))
+        return rates, rates * (1.0 - b1) / math.sqrt(1.0 - b2)
+
     @staticmethod
     def numpy_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,
                    scratch=None):

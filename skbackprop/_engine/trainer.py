@@ -372,6 +372,10 @@ COMPILED_BATCH_FIELDS = np.dtype(BATCH_FIELDS.descr + [
 optimizer's ``kind`` (:meth:`.optimizers._Stochastic.step_settings`)."""
 
 
+ADAM_TABLE_STEPS = 512
+"""Steps of Adam's settings that :class:`TinyTrainer` computes at once."""
+
+
 class TinyTrainer(Trainer):
     """A :class:`Trainer` whose epochs run as one compiled loop.
 
@@ -425,10 +429,9 @@ class TinyTrainer(Trainer):
                 params, X, Y, sample_weight, order, batch_size, l2, per_batch
             )
         opt = self.optimizer
-        batches = batch_plan(X.shape[0], batch_size, sample_weight, order, l2,
-                             per_batch, COMPILED_BATCH_FIELDS)
-        # each step's constants, computed once, by the optimizer
-        batches[opt.kind] = [opt.step_settings() for _ in range(batches.size)]
+        batches = self._plan(X.shape[0], batch_size, sample_weight, order, l2,
+                             per_batch)
+        self._step_settings(batches)
         weighted = sample_weight is not None
         state = opt.state_arrays()  # SGD's velocity; Adam's m and v
         total = self.loop(
@@ -440,6 +443,50 @@ class TinyTrainer(Trainer):
             state[0], state[-1], self.workspace.poison,
         )
         return float(total)
+
+    def _plan(self, n, batch_size, sample_weight, order, l2, per_batch):
+        """The epoch's :func:`batch_plan` in :data:`COMPILED_BATCH_FIELDS`:
+        without sample weights it is the same every epoch (the visiting
+        order does not change it), so it is made once per fit."""
+        if sample_weight is not None:
+            return batch_plan(n, batch_size, sample_weight, order, l2,
+                              per_batch, COMPILED_BATCH_FIELDS)
+        key = (n, batch_size, l2, per_batch)
+        if getattr(self, "_plan_key", None) != key:
+            self._plan_key = key
+            self._plan_rows = batch_plan(n, batch_size, None, None, l2,
+                                         per_batch, COMPILED_BATCH_FIELDS)
+        return self._plan_rows
+
+    def _step_settings(self, batches):
+        """Write each step's optimizer settings into ``batches`` and
+        advance the optimizer past them, as a call of
+        :meth:`.optimizers._Stochastic.step_settings` per batch would.
+
+        SGD's settings do not change within an epoch.  Adam's step sizes
+        come from a table of the coming steps
+        (:meth:`.optimizers.Adam.rates_and_steps`), made for
+        :data:`ADAM_TABLE_STEPS` steps at a time: the settings are
+        computed in Python, and per batch that costs a tiny network's
+        epoch a noticeable share of its time."""
+        opt, count = self.optimizer, batches.size
+        if opt.kind != "Adam":
+            batches[opt.kind] = opt.step_settings()
+            return
+        if count == 0:
+            return
+        first = opt.t + 1
+        table_first, rates, steps = getattr(self, "_adam_table", (0, (), ()))
+        if not table_first <= first <= table_first + len(rates) - count:
+            table_first = first
+            rates, steps = opt.rates_and_steps(first, max(count, ADAM_TABLE_STEPS))
+            self._adam_table = (table_first, rates, steps)
+        settings = batches["Adam"]
+        settings["beta_1"], settings["beta_2"] = opt.beta_1, opt.beta_2
+        settings["epsilon"] = opt.epsilon / math.sqrt(1.0 - opt.beta_2)
+        settings["step"] = steps[first - table_first:first - table_first + count]
+        opt.t += count
+        opt.learning_rate = float(rates[opt.t - table_first])
 
     def _targets(self, Y, dtype):
         """``Y`` in the parameters' dtype (one compilation per dtype),
