@@ -553,8 +553,16 @@ class TinyTrainer(Trainer):
         computed in Python, and per batch that costs a tiny network's
         epoch a noticeable share of its time."""
         opt, count = self.optimizer, batches.size
+        if getattr(self, "_settings_of", None) is not batches:
+            # a new plan: its constant settings, and a view of the rest
+            self._settings_of, self._settings = batches, batches[opt.kind]
+            if opt.kind == "Adam":
+                self._settings["beta_1"] = opt.beta_1
+                self._settings["beta_2"] = opt.beta_2
+                self._settings["epsilon"] = opt.epsilon / math.sqrt(1.0 - opt.beta_2)
+                self._settings = self._settings["step"]
         if opt.kind != "Adam":
-            batches[opt.kind] = opt.step_settings()
+            self._settings[...] = opt.step_settings()
             return
         if count == 0:
             return
@@ -564,10 +572,7 @@ class TinyTrainer(Trainer):
             table_first = first
             rates, steps = opt.rates_and_steps(first, max(count, ADAM_TABLE_STEPS))
             self._adam_table = (table_first, rates, steps)
-        settings = batches["Adam"]
-        settings["beta_1"], settings["beta_2"] = opt.beta_1, opt.beta_2
-        settings["epsilon"] = opt.epsilon / math.sqrt(1.0 - opt.beta_2)
-        settings["step"] = steps[first - table_first:first - table_first + count]
+        self._settings[...] = steps[first - table_first:first - table_first + count]
         opt.t += count
         opt.learning_rate = float(rates[opt.t - table_first])
 
