@@ -455,7 +455,7 @@ COMPILED_BATCH_FIELDS = np.dtype(BATCH_FIELDS.descr + [
 optimizer's ``kind`` (:meth:`.optimizers._Stochastic.step_settings`)."""
 
 
-ADAM_TABLE_STEPS = 512
+ADAM_TABLE_STEPS = 256
 """Steps of Adam's settings that :class:`TinyTrainer` computes at once."""
 
 
