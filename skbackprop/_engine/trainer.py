@@ -14,6 +14,9 @@ rule, :func:`batch_plan`; predictions choose their kernels with
 
 import math
 import os
+import signal
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 from scipy.sparse import issparse
@@ -34,6 +37,11 @@ __all__ = [
 DEBUG_POISON = os.environ.get("SKBACKPROP_DEBUG_BUFFERS", "0") == "1"
 """Poison the workspace before every batch (see :class:`.network.Workspace`);
 ``SKBACKPROP_DEBUG_BUFFERS=1`` in the environment turns it on."""
+
+
+BOUNDED_MIN_PARAMS = 1 << 14
+"""The smallest network for which :meth:`Trainer.epoch_can_diverge` looks
+for a bound (a smaller one's state is cheaper to copy than to bound)."""
 
 
 BATCH_FIELDS = np.dtype([
@@ -146,6 +154,8 @@ class Trainer:
         self.seed = None if seed is None else int(seed)
         self.epoch_index = int(epoch)
         self._keys = (None, None)  # (X, its row keys): see prepare
+        self._interrupt = None  # a deferred Ctrl-C: see interrupts_at_batch_ends
+        self.interrupt_delivered = False
         # the gradient: written by each backward pass, consumed by the step
         self.grad = (np.empty(network.n_params, dtype=network.dtype)
                      if in_place else None)
@@ -240,6 +250,8 @@ class Trainer:
         keys = self._row_keys(X)
         total = 0.0
         for start, stop, _, l2_b, factor in plan.tolist():
+            if self._interrupt is not None:  # Ctrl-C between two batches
+                self.deliver_interrupt()
             if self.workspace.poison:
                 self.workspace.poison_all()
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, order, start, stop)
@@ -248,6 +260,79 @@ class Trainer:
             total = total + loss * factor
         self.epoch_index += 1
         return float(total)
+
+    @contextmanager
+    def interrupts_at_batch_ends(self):
+        """Within the block, Ctrl-C (SIGINT) takes effect at the end of the
+        running batch (:meth:`deliver_interrupt`, which :meth:`epoch` calls
+        between batches and the training loop between epochs): a step is
+        never cut in half, so the parameters and the optimizer always hold
+        the state of one completed batch; ``interrupt_delivered`` tells a
+        KeyboardInterrupt so delivered from one raised by other code.
+
+        Only in the main thread (the only one Python delivers signals to),
+        and only over a Python handler (the default one raises
+        KeyboardInterrupt; another is called as it would have been).
+        """
+        previous = (signal.getsignal(signal.SIGINT)
+                    if threading.current_thread() is threading.main_thread()
+                    else None)
+        if not callable(previous):
+            yield
+            return
+
+        def defer(signum, frame):
+            self._interrupt = (previous, signum, frame)
+
+        signal.signal(signal.SIGINT, defer)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def deliver_interrupt(self):
+        """Call the handler of a Ctrl-C deferred by
+        :meth:`interrupts_at_batch_ends`, if one came (the default handler
+        raises KeyboardInterrupt)."""
+        if self._interrupt is not None:
+            handler, signum, frame = self._interrupt
+            self._interrupt = None
+            self.interrupt_delivered = True
+            handler(signum, frame)
+            self.interrupt_delivered = False  # it did not raise
+
+    def epoch_can_diverge(self, params, X, Y, l2, total_weight, steps):
+        """Whether the coming epoch might make the network's outputs, the
+        loss or the gradients non-finite (so that a copy of the state
+        before it is worth keeping, to roll it back); False only when that
+        is ruled out.
+
+        It is ruled out, for a network of :data:`BOUNDED_MIN_PARAMS`
+        parameters or more without dropout, when the optimizer bounds how
+        far its ``steps`` steps move any parameter
+        (:meth:`.optimizers.Adam.travel_bound`) and every parameter
+        vector that close keeps every quantity of a batch below the fourth
+        root of the dtype's largest value
+        (:meth:`.network.Network.finite_within`), so that the epoch's loss,
+        a sum over ``total_weight`` of them, stays finite too.  ``l2`` is
+        the largest L2 strength of the epoch's batches.
+        """
+        network = self.network
+        if (network.n_params < BOUNDED_MIN_PARAMS or self.workspace.dropping
+                or self.optimizer is None):
+            return True
+        radius = self.optimizer.travel_bound(steps)
+        limit = float(np.finfo(network.dtype).max) ** 0.25
+        if not (radius < limit and total_weight < limit):
+            return True
+        x_max, y_max = self._data_bounds(X, Y)
+        return not network.finite_within(params, radius, x_max, y_max, l2, limit)
+
+    def _data_bounds(self, X, Y):
+        """``(max |X|, max |Y|)``, computed once for each ``X``."""
+        if getattr(self, "_bounds_of", None) is not X:
+            self._bounds_of, self._bounds = X, (_abs_max(X), _abs_max(Y))
+        return self._bounds
 
     def _host_weights(self, sample_weight):
         """The sample weights on the host (numpy arrays already are)."""
@@ -292,9 +377,7 @@ class Trainer:
         suffices, else computed.  (Not the L2 term: weights beyond 1e154
         overflow it with finite outputs.)"""
         network = self.network
-        if getattr(self, "_bounds_of", None) is not X:
-            self._bounds_of, self._bounds = X, (_abs_max(X), _abs_max(Y))
-        x_max, y_max = self._bounds
+        x_max, y_max = self._data_bounds(X, Y)
         z_max = network.output_bound(params, x_max)
         big = float(np.finfo(network.dtype).max)
         if network.out_activation.name == "exp":
@@ -372,6 +455,10 @@ COMPILED_BATCH_FIELDS = np.dtype(BATCH_FIELDS.descr + [
 optimizer's ``kind`` (:meth:`.optimizers._Stochastic.step_settings`)."""
 
 
+ADAM_TABLE_STEPS = 256
+"""Steps of Adam's settings that :class:`TinyTrainer` computes at once."""
+
+
 class TinyTrainer(Trainer):
     """A :class:`Trainer` whose epochs run as one compiled loop.
 
@@ -425,10 +512,9 @@ class TinyTrainer(Trainer):
                 params, X, Y, sample_weight, order, batch_size, l2, per_batch
             )
         opt = self.optimizer
-        batches = batch_plan(X.shape[0], batch_size, sample_weight, order, l2,
-                             per_batch, COMPILED_BATCH_FIELDS)
-        # each step's constants, computed once, by the optimizer
-        batches[opt.kind] = [opt.step_settings() for _ in range(batches.size)]
+        batches = self._plan(X.shape[0], batch_size, sample_weight, order, l2,
+                             per_batch)
+        self._step_settings(batches)
         weighted = sample_weight is not None
         state = opt.state_arrays()  # SGD's velocity; Adam's m and v
         total = self.loop(
@@ -440,6 +526,55 @@ class TinyTrainer(Trainer):
             state[0], state[-1], self.workspace.poison,
         )
         return float(total)
+
+    def _plan(self, n, batch_size, sample_weight, order, l2, per_batch):
+        """The epoch's :func:`batch_plan` in :data:`COMPILED_BATCH_FIELDS`:
+        without sample weights it is the same every epoch (the visiting
+        order does not change it), so it is made once per fit."""
+        if sample_weight is not None:
+            return batch_plan(n, batch_size, sample_weight, order, l2,
+                              per_batch, COMPILED_BATCH_FIELDS)
+        key = (n, batch_size, l2, per_batch)
+        if getattr(self, "_plan_key", None) != key:
+            self._plan_key = key
+            self._plan_rows = batch_plan(n, batch_size, None, None, l2,
+                                         per_batch, COMPILED_BATCH_FIELDS)
+        return self._plan_rows
+
+    def _step_settings(self, batches):
+        """Write each step's optimizer settings into ``batches`` and
+        advance the optimizer past them, as a call of
+        :meth:`.optimizers._Stochastic.step_settings` per batch would.
+
+        SGD's settings do not change within an epoch.  Adam's step sizes
+        come from a table of the coming steps
+        (:meth:`.optimizers.Adam.rates_and_steps`), made for
+        :data:`ADAM_TABLE_STEPS` steps at a time: the settings are
+        computed in Python, and per batch that costs a tiny network's
+        epoch a noticeable share of its time."""
+        opt, count = self.optimizer, batches.size
+        if getattr(self, "_settings_of", None) is not batches:
+            # a new plan: its constant settings, and a view of the rest
+            self._settings_of, self._settings = batches, batches[opt.kind]
+            if opt.kind == "Adam":
+                self._settings["beta_1"] = opt.beta_1
+                self._settings["beta_2"] = opt.beta_2
+                self._settings["epsilon"] = opt.epsilon / math.sqrt(1.0 - opt.beta_2)
+                self._settings = self._settings["step"]
+        if opt.kind != "Adam":
+            self._settings[...] = opt.step_settings()
+            return
+        if count == 0:
+            return
+        first = opt.t + 1
+        table_first, rates, steps = getattr(self, "_adam_table", (0, (), ()))
+        if not table_first <= first <= table_first + len(rates) - count:
+            table_first = first
+            rates, steps = opt.rates_and_steps(first, max(count, ADAM_TABLE_STEPS))
+            self._adam_table = (table_first, rates, steps)
+        self._settings[...] = steps[first - table_first:first - table_first + count]
+        opt.t += count
+        opt.learning_rate = float(rates[opt.t - table_first])
 
     def _targets(self, Y, dtype):
         """``Y`` in the parameters' dtype (one compilation per dtype),
@@ -505,6 +640,9 @@ class ArrayApiTrainer(Trainer):
     @staticmethod
     def _zero_weight(sample_weight):
         return False  # the batch plan skips them: no host sync per batch
+
+    def epoch_can_diverge(self, params, X, Y, l2, total_weight, steps):
+        return True  # the bound would read the state back from the device
 
     def _draw_masks(self, X, keys):
         ws = self.workspace
