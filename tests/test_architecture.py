@@ -17,7 +17,6 @@ import io
 import os
 import pickle
 import re
-import signal
 import subprocess
 import sys
 import tokenize
@@ -186,51 +185,36 @@ def test_gradcheck_agrees_with_the_shared_workspace_gradient():
     assert gradcheck(X, Y, (5, 3), "elu", "binary_log_loss", alpha=0.3) < 1e-6
 
 
-def test_ctrl_c_keeps_the_last_completed_batch(monkeypatch):
-    """Ctrl-C (SIGINT) mid-epoch takes effect at the end of the running
-    batch: the model keeps the weights and optimizer state of that batch
-    together, and the counters (loss curve, n_iter_, t_) of the last
-    completed epoch; no step runs after it."""
+def test_epoch_checkpoint_restores_weights_optimizer_and_counters(monkeypatch):
+    """An interrupt mid-epoch leaves the model wholly at the last completed
+    epoch: weights, optimizer state, loss curve, n_iter_, t_."""
     X, y = _digits(200)
     params = dict(hidden_layer_sizes=(8,), batch_size=50, random_state=0)
     ref = fit_quietly(BackpropMLPClassifier(max_iter=2, **params), X, y)
 
-    calls, seen = {"n": 0}, {}
+    calls = {"n": 0}
     original = trainer_module.Trainer.step
-    at = 2 * 4 + 3  # third batch of the third epoch
 
-    def step(self, flat, *args):
+    def step(self, *args):
         calls["n"] += 1
-        if calls["n"] == at:
-            signal.raise_signal(signal.SIGINT)  # deferred: the step runs on
-        loss = original(self, flat, *args)
-        if calls["n"] == at:
-            seen["weights"] = flat.copy()
-            seen["optimizer"] = pickle.loads(pickle.dumps(self.optimizer.get_state()))
-        return loss
+        if calls["n"] == 2 * 4 + 3:  # third batch of the third epoch
+            raise KeyboardInterrupt
+        return original(self, *args)
 
     monkeypatch.setattr(trainer_module.Trainer, "step", step)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        est = BackpropMLPClassifier(max_iter=10, **params)
-        with pytest.warns(UserWarning, match="Training interrupted by user; the "
-                          "model of the last completed batch is kept"):
-            est.fit(X, y)
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    assert calls["n"] == at
-    assert est.loss_curve_ == ref.loss_curve_ and est.loss_ == ref.loss_
-    for name in ("n_iter_", "t_", "best_loss_"):
-        assert getattr(est, name) == getattr(ref, name), name
-    # the flat layout: every layer's weights, then every layer's intercepts
-    flat = np.concatenate([a.ravel() for a in est.coefs_ + est.intercepts_])
-    assert_array_equal(flat, seen["weights"])
-    for key, value in seen["optimizer"].items():
+    est = BackpropMLPClassifier(max_iter=10, **params)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        est.fit(X, y)
+    monkeypatch.undo()
+    _assert_same_state(est, ref)
+    assert est.loss_ == ref.loss_ and est.best_loss_ == ref.best_loss_
+    for key, value in ref._optimizer.get_state().items():
         if isinstance(value, np.ndarray):
             assert_array_equal(est._optimizer.get_state()[key], value)
         else:
             assert est._optimizer.get_state()[key] == value
+    # a following partial_fit continues exactly like the clean model's
+    _assert_same_state(est.partial_fit(X, y), ref.partial_fit(X, y))
 
 
 def test_rollback_restores_state_that_a_failed_fit_edited_in_place(monkeypatch):

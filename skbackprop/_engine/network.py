@@ -42,8 +42,6 @@ evaluates ``f_k'`` at the *undropped* output ``f_k(z_k)``:
 ``delta_k = ((delta_{k+1} W_{k+1}^T) \odot M_k) \odot f_k'(z_k)``.
 """
 
-import math
-
 import numpy as np
 from scipy.sparse import issparse
 
@@ -422,47 +420,6 @@ class Network:
                 bias = float(np.abs(b).max(initial=0.0))
                 bound = (bound + (1.0 if k else 0.0)) * column + bias
         return bound
-
-    def finite_within(self, flat, radius, x_max, y_max, l2, limit):
-        """Whether, for every parameter vector whose parameters are each
-        within ``radius`` of ``flat``'s, on inputs with ``|x| <= x_max``
-        and targets with ``|y| <= y_max``, the outputs, the deltas and
-        gradients of the backward pass, and the L2 term (strength at most
-        ``l2``) and its gradient all stay below ``limit``.
-
-        The forward bound is :meth:`output_bound`'s with every ``|W|`` and
-        ``|b|`` grown by ``radius``; the output delta ``s_i (a_i - y_i) /
-        S`` is at most ``|a| + y_max`` (sample weights are not negative);
-        going down a layer multiplies it by the largest row sum of ``|W|``
-        and by the largest slope of the hidden activations (below 1.2:
-        GELU's is 1.13, the others' at most 1).  A False answer does not
-        mean that anything overflows.
-        """
-        bound, inputs, rows, coef_max = float(x_max), [], [], 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            for k, layer in enumerate(self.layers):
-                W, b = layer.parameters(flat)
-                W = np.abs(W)
-                column = float(W.sum(axis=0).max(initial=0.0)) + layer.fan_in * radius
-                rows.append(float(W.sum(axis=1).max(initial=0.0))
-                            + layer.fan_out * radius)
-                coef_max = max(coef_max, float(W.max(initial=0.0)) + radius)
-                bias = float(np.abs(b).max(initial=0.0)) + radius
-                inputs.append(bound + (1.0 if k else 0.0))  # |f(z)| <= |z| + 1
-                bound = inputs[-1] * column + bias
-            name = self.out_activation.name
-            if name in ("softmax", "logistic"):
-                out = 1.0
-            elif name == "exp":
-                out = math.exp(bound) if bound < math.log(limit) else math.inf
-            else:
-                out = bound + 1.0
-            delta, largest = out + y_max, [bound, l2 * coef_max,
-                                           l2 * self.n_coef * coef_max ** 2]
-            for k in range(len(self.layers) - 1, -1, -1):
-                largest += [delta, inputs[k] * delta]  # delta_k, its gradient
-                delta *= 1.2 * rows[k]
-        return all(value < limit for value in largest)
 
     def predict(self, coefs, intercepts, X, ops=NUMPY, block=2048):
         """Network output for ``X`` in arrays of this call (thread-safe).

@@ -94,12 +94,6 @@ class _Stochastic:
         step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
         step(params, grad, *self.state_arrays(), *settings, l2, n_coef, scratch)
 
-    def travel_bound(self, steps):
-        """An upper bound of how far any parameter moves in the next
-        ``steps`` steps, whatever finite gradients they get (``inf``: no
-        bound, as for SGD, whose steps grow with the gradient)."""
-        return math.inf
-
     def state_arrays(self):
         """The state arrays a step updates, in the step's argument order."""
         return [getattr(self, name) for name in self._arrays]
@@ -423,35 +417,6 @@ class Adam(_Stochastic):
                  * np.sqrt(1.0 - np.array([b2**t for t in steps]))
                  / (1.0 - np.array([b1**t for t in steps])))
         return rates, rates * (1.0 - b1) / math.sqrt(1.0 - b2)
-
-    def travel_bound(self, steps):
-        r"""An upper bound of how far any parameter moves in the next
-        ``steps`` steps, whatever finite gradients they get.
-
-        A step moves a parameter by ``step_t |m'| / (sqrt(v') + eps')``.
-        With :math:`\beta_1^2 < \beta_2`, Cauchy-Schwarz bounds the
-        gradients' part of that ratio by :math:`C = (1 - \beta_1^2 /
-        \beta_2)^{-1/2}` and the decaying part of the current moments by
-        their current ratio ``R``: every coming step moves a parameter by
-        at most ``step_t (R + C)``; the bound doubles that for rounding.
-        ``inf`` when :math:`\beta_1^2 \geq \beta_2` or the moments are
-        not finite.
-        """
-        b1, b2 = self.beta_1, self.beta_2
-        if not b1 * b1 < b2:
-            return math.inf
-        eps = self.epsilon / math.sqrt(1.0 - b2)
-        ratio = 0.0
-        for start in range(0, self.m.shape[0], L2_BLOCK):  # no big temporary
-            m = np.abs(self.m[start:start + L2_BLOCK], dtype=np.float64)
-            root = np.sqrt(self.v[start:start + L2_BLOCK], dtype=np.float64)
-            root += eps
-            block = float((m / root).max(initial=0.0))
-            if not math.isfinite(block):
-                return math.inf
-            ratio = max(ratio, block)
-        ratio += 1.0 / math.sqrt(1.0 - b1 * b1 / b2)
-        return 2.0 * ratio * float(self.rates_and_steps(self.t + 1, steps)[1].sum())
 
     @staticmethod
     def numpy_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,
