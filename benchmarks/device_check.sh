@@ -22,7 +22,7 @@ print(sys.version.split()[0], 'numpy', numpy.__version__, 'scipy',
       torch.__version__, 'cuda', torch.cuda.is_available())"
 } 2>&1 | tee "$out/env.txt"
 timeout 240 python3 -m pytest -q -p no:cacheprovider -n 0 -rs \
-    tests/test_array_api.py tests/test_common.py -m "slow or not slow" \
+    tests/estimator/test_array_api.py tests/estimator/test_sklearn_checks.py -m "slow or not slow" \
     -k "cuda or cupy" 2>&1 | tee "$out/tests.txt" | tail -25
 timeout 200 python3 benchmarks/array_api.py --device cuda --repeats 3 \
     --max-seconds 150 2>&1 | tee "$out/bench_torch.txt" | tail -30

@@ -7,7 +7,7 @@ load_diabetes), averaged over several seeds. Run::
 
     python benchmarks/parity_table.py [--seeds 5] [--markdown]
 
-``tests/test_parity.py`` checks a smaller version of the same table.
+``tests/estimator/test_sklearn_parity.py`` checks a smaller version of the same table.
 """
 
 import argparse

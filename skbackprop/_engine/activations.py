@@ -14,7 +14,7 @@ An :class:`Activation` keeps side by side, in one place per function:
 - the ONNX operators of the forward pass (``onnx``; ``skbackprop._onnx``);
 - the number of the activation in the compiled epoch of tiny networks
   (``tiny_code``; :mod:`.compiled_epoch`, whose switch is checked against
-  these numbers by ``tests/test_maths_written_once.py``).
+  these numbers by ``tests/engine/test_registry.py``).
 
 A form left out (None) is refused by name by its backend: the array API and
 ONNX export raise an error naming the activation, and tiny networks train on

@@ -7,12 +7,12 @@ pass, loss, fused output delta, backward pass, L2 term, Adam or SGD step) in
 one call, on the same formulas as the numpy path (:mod:`.network`,
 :mod:`.losses`, :mod:`.activations`, :mod:`.optimizers`).  Its matrix
 products and sums run in a different order than BLAS and numpy's pairwise
-sums, so results agree to rounding (``tests/test_kernels.py`` bounds the
+sums, so results agree to rounding (``tests/engine/test_kernels.py`` bounds the
 difference per step), not bit for bit.
 
 The switches on ``code`` and ``loss_code`` use the numbers of the registry
 entries (``Activation.tiny_code`` in :mod:`.activations`, ``Loss.tiny_code``
-in :mod:`.losses`); ``tests/test_maths_written_once.py`` checks each entry's
+in :mod:`.losses`); ``tests/engine/test_registry.py`` checks each entry's
 number against these switches.  They are written here as literals, not read
 from the registry, because numba's disk cache keys on this file alone: a
 number read from another module would be frozen into a stale cache.

@@ -25,7 +25,7 @@ network's size and the fit's planned length.
 
 Each compiled loop performs the numpy path's arithmetic in the same order on
 the same dtype (no fused multiply-add, no reassociation), so both give
-**bit-identical** results (``tests/test_kernels.py`` checks it) and the choice
+**bit-identical** results (``tests/engine/test_kernels.py`` checks it) and the choice
 is purely a matter of speed.  They are used where they pay for loading them
 (once per process, which would dominate a short fit): see
 :func:`select_kernels`.  ``SKBACKPROP_NUMBA=0`` in the environment turns them

@@ -1,0 +1,1 @@
+"""The engine on its own: maths, kernels, workspaces."""
