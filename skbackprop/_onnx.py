@@ -40,15 +40,17 @@ def _layer_activations(model):
     output), each of which builds its own ONNX operators.  Raises
     NotImplementedError for one without an ONNX form (naming it), and for
     a multilabel classifier."""
-    entries = model._network().activations
-    for entry in entries:
-        if entry.onnx is None:
-            exportable = sorted(n for n, act in ACTIVATIONS.items() if act.onnx)
-            raise NotImplementedError(
-                f"Activation {entry.name!r} cannot be exported to ONNX: its "
-                "registry entry has no ONNX form; exportable activations: "
-                f"{exportable}."
-            )
+    exportable = sorted(n for n, act in ACTIVATIONS.items() if act.onnx)
+    try:
+        entries = model._network().activations
+        missing = next((e.name for e in entries if e.onnx is None), None)
+    except ValueError:  # a name without a registry entry (set after the fit)
+        missing = model.activation
+    if missing is not None:
+        raise NotImplementedError(
+            f"Activation {missing!r} cannot be exported to ONNX: no registry "
+            f"entry with an ONNX form; exportable activations: {exportable}."
+        )
     if isinstance(model, BackpropMLPClassifier) and model.n_outputs_ > 1 and (
         model.out_activation_ == "logistic"
     ):

@@ -46,11 +46,13 @@ BACKEND_CODE = [
     ENGINE / "namespace.py",
     ENGINE.parent / "_onnx.py",
 ]
-MAX_LINES = 653
+
+MAX_LINES = 655
 """The backend-specific code lines reached (701 for the same set before the
 compiled loops took the numpy steps' arguments and the ONNX export read the
 model's network: kernels 177, compiled loops 67, compiled epoch 217,
-namespace 41, ONNX 199)."""
+namespace 41, ONNX 199; the ONNX export refusing an activation set after
+the fit by name takes 2 of the lines saved)."""
 
 
 def backend_code_lines():
