@@ -39,16 +39,6 @@ class NumpyKernels:
         activation.backward(delta, A, Z)
         return delta
 
-    def forward_bias(self, activation):
-        """:meth:`bias_activation` of ``activation`` as a function
-        ``(Z, b, keep_z=None)``."""
-        return lambda Z, b, keep_z=None: self.bias_activation(Z, b, activation, keep_z)
-
-    def backward(self, activation):
-        """:meth:`times_derivative` of ``activation`` as a function
-        ``(delta, A, Z)``."""
-        return lambda delta, A, Z: self.times_derivative(delta, activation, A, Z)
-
     @staticmethod
     def matmul(A, B, out):
         """``out = A @ B``; ``A`` may be sparse."""

@@ -101,7 +101,7 @@ def test_fused_forward_equals_numpy_bitwise(fused, name, dtype):
         fused(on)
         z = Z.copy()
         with np.errstate(invalid="ignore"):  # inf - inf in a row's softmax
-            select_kernels(10**6).forward_bias(act)(z, b)
+            select_kernels(10**6).bias_activation(z, b, act)
         out.append(z)
     assert_array_equal(out[1], out[0])
     assert np.isnan(out[0]).any() and (out[0] == 0).any()
@@ -118,7 +118,7 @@ def test_fused_relu_backward_equals_numpy_bitwise(fused, dtype):
         fused(on)
         d = D.copy()
         with np.errstate(invalid="ignore"):  # inf * 0, as numpy's mask gives
-            select_kernels(10**6).backward(act)(d, A, None)
+            select_kernels(10**6).times_derivative(d, act, A, None)
         out.append(d)
     assert_array_equal(out[1], out[0])
     assert (out[0] == 0).sum() > (D == 0).sum()  # the mask zeroed entries
