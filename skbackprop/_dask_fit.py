@@ -29,7 +29,7 @@ import sys
 
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_y, check_is_fitted, validate_data
 
 from . import _training as training
@@ -37,7 +37,7 @@ from ._blas_threads import blas_threads
 from ._callbacks import FitTasks
 from ._engine import make_trainer
 from ._fit_state import FitConfig, L2Penalty
-from ._validation import check_no_missing_labels, check_sample_weight, finalize_weights
+from ._validation import check_no_missing_labels
 
 __all__ = [
     "blockwise_on_dask_collections", "check_partial_fit", "chunk_loss_grad", "fit",
@@ -285,11 +285,7 @@ def _targets(est, y, sample_weight, n_samples, dtype, incremental):
             "Found input variables with inconsistent numbers of samples: "
             f"[{n_samples}, {y.shape[0]}]"
         )
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = column_or_1d(y, warn=True)
-    Y = est._encode_targets(y, dtype, incremental)
-    sw = check_sample_weight(sample_weight, n_samples)
-    return Y, finalize_weights(est._weight_classes(y, sw, incremental), dtype)
+    return est._encoded_targets(y, sample_weight, n_samples, dtype, incremental)
 
 
 _NO_PARTIAL_FIT = (

@@ -150,13 +150,19 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         # targets and weights are checked and encoded on the host; device
         # arrays get the encoded result, once
         y, sample_weight = array_api.to_host(y), array_api.to_host(sample_weight)
-        dtype = array_api.host_dtype(X)
+        Y, sw = self._encoded_targets(y, sample_weight, X.shape[0],
+                                      array_api.host_dtype(X), incremental)
+        return X, array_api.from_host(ns, Y, X.dtype), array_api.from_host(ns, sw)
+
+    def _encoded_targets(self, y, sample_weight, n_samples, dtype, incremental):
+        """``(Y, sample_weight)`` of checked host targets and weights: the
+        encoded 2-D targets and the combined sample and class weights in
+        ``dtype`` (None when all are one)."""
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = self._encode_targets(y, dtype, incremental)
-        sw = check_sample_weight(sample_weight, X.shape[0])
-        sw = finalize_weights(self._weight_classes(y, sw, incremental), dtype)
-        return X, array_api.from_host(ns, Y, X.dtype), array_api.from_host(ns, sw)
+        sw = check_sample_weight(sample_weight, n_samples)
+        return Y, finalize_weights(self._weight_classes(y, sw, incremental), dtype)
 
     def _weight_classes(self, y, sw, incremental):
         """The sample weights times the class weights (classifier only)."""
