@@ -42,11 +42,13 @@ from ._blas_threads import blas_threads
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import (
     ALPHA_SCALING_DOC,
+    LABEL_SMOOTHING_DOC,
     SHARED_ATTRS_DOC,
     SHARED_PARAMS_DOC,
+    TRAINING_OPTIONS_DOC,
     score_doc,
 )
-from ._engine import ACTIVATIONS, Network, get_loss
+from ._engine import ACTIVATIONS, SCHEDULES, Network, get_loss
 from ._fit_state import STOCHASTIC_SOLVERS, FitConfig, TrainingRecord
 from ._one_fit_at_a_time import guarded
 from ._persistence import load_state
@@ -104,6 +106,12 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         # a sequence: one rate per hidden layer (checked at fit)
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "scoring": [None, str, callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_schedule": [None, StrOptions(set(SCHEDULES))],
+        "learning_rate_warmup": [Interval(Real, 0, 1, closed="left")],
+        "dropout_schedule": [None, StrOptions(set(SCHEDULES))],
+        "restore_best": [StrOptions({"auto", "validation_score",
+                                     "training_loss", "last"})],
     }
 
     # ------------------------------------------------------------------
@@ -442,6 +450,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         dict).  An extension over scikit-learn.
 """
         + ALPHA_SCALING_DOC
+        + TRAINING_OPTIONS_DOC
+        + LABEL_SMOOTHING_DOC
         + """
     Attributes
     ----------
@@ -474,6 +484,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     _parameter_constraints: dict = {
         **_BaseBackpropMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -506,6 +517,12 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         alpha_scaling="batch",
         dropout=0.0,
         scoring=None,
+        weight_decay=0.0,
+        learning_rate_schedule=None,
+        learning_rate_warmup=0.0,
+        dropout_schedule=None,
+        restore_best="auto",
+        label_smoothing=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -534,6 +551,12 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         self.alpha_scaling = alpha_scaling
         self.dropout = dropout
         self.scoring = scoring
+        self.weight_decay = weight_decay
+        self.learning_rate_schedule = learning_rate_schedule
+        self.learning_rate_warmup = learning_rate_warmup
+        self.dropout_schedule = dropout_schedule
+        self.restore_best = restore_best
+        self.label_smoothing = label_smoothing
 
     @property
     def loss(self):
@@ -776,6 +799,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         gradient does not)."""
         + SHARED_PARAMS_DOC
         + ALPHA_SCALING_DOC
+        + TRAINING_OPTIONS_DOC
         + """
     Attributes
     ----------"""
@@ -833,6 +857,11 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         alpha_scaling="batch",
         dropout=0.0,
         scoring=None,
+        weight_decay=0.0,
+        learning_rate_schedule=None,
+        learning_rate_warmup=0.0,
+        dropout_schedule=None,
+        restore_best="auto",
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -861,6 +890,11 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         self.alpha_scaling = alpha_scaling
         self.dropout = dropout
         self.scoring = scoring
+        self.weight_decay = weight_decay
+        self.learning_rate_schedule = learning_rate_schedule
+        self.learning_rate_warmup = learning_rate_warmup
+        self.dropout_schedule = dropout_schedule
+        self.restore_best = restore_best
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

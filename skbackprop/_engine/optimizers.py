@@ -16,6 +16,19 @@ no scratch array of its own.  Their semantics (learning-rate schedules,
 stopping rules, Adam's bias correction folded into the step size) follow
 scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``.
 
+Beyond scikit-learn's optimizers, every stochastic optimizer takes three
+options, all off by default (and then not one operation of a step
+changes):
+
+* ``weight_decay`` -- decoupled weight decay (AdamW, Loshchilov & Hutter,
+  "Decoupled Weight Decay Regularization", ICLR 2019): before each step
+  every parameter is multiplied by ``1 - rate * weight_decay``;
+* ``schedule`` -- a learning-rate factor per step (:func:`schedule_factor`:
+  cosine, linear, RealMLP's multi-cycle ``coslog4``, a linear warm-up);
+* ``lr_factors`` -- one learning-rate factor per parameter (a vector over
+  the flat buffer, or per-slice factors: :func:`lr_factor_vector`), for
+  layers whose learning rate is scaled.
+
 L-BFGS is scipy's L-BFGS-B driven on a float64 copy of the same buffer.
 """
 
@@ -25,13 +38,16 @@ import numpy as np
 import scipy.optimize
 
 from .namespace import copy_array
+from .schedules import check_schedule, schedule_factor
 
 __all__ = [
     "SGD",
     "Adam",
     "add_l2_gradient",
+    "lr_factor_vector",
     "minimize_lbfgs",
     "optimizer_from_state",
+    "schedule_factor",
 ]
 
 L2_BLOCK = 1 << 14
@@ -61,15 +77,85 @@ def _nonzero(l2):
     return not isinstance(l2, (int, float)) or l2 != 0.0
 
 
-class _Stochastic:
-    """Shared schedule/stopping behaviour."""
+def lr_factor_vector(n_params, factors, dtype=np.float64):
+    """A learning-rate factor per parameter of a flat buffer of
+    ``n_params``: ``factors`` is such a vector already, or a sequence of
+    ``(slice, factor)`` pairs (1 where no slice says otherwise; a later
+    pair wins where slices overlap).
 
-    def __init__(self, learning_rate_init):
+    Raises ValueError for a vector of another length, or a factor that is
+    negative or not finite.
+    """
+    if isinstance(factors, np.ndarray) and factors.ndim == 1:
+        vector = factors.astype(dtype, copy=True)
+    else:
+        vector = np.ones(n_params, dtype=dtype)
+        for where, factor in factors:
+            vector[where] = factor
+    if vector.shape != (n_params,):
+        raise ValueError(
+            f"lr_factors must have one factor per parameter ({n_params}), "
+            f"got {vector.shape[0]}."
+        )
+    if not (np.isfinite(vector).all() and (vector >= 0).all()):
+        raise ValueError("lr_factors must be finite and non-negative.")
+    return vector
+
+
+class _Stochastic:
+    """Shared schedule/stopping behaviour, and the options beyond
+    scikit-learn (see the module): ``weight_decay``, ``schedule`` (with
+    ``warmup`` and a ``horizon`` in steps, set by :meth:`set_horizon`) and
+    ``lr_factors``."""
+
+    def __init__(self, learning_rate_init, weight_decay=0.0, schedule=None,
+                 warmup=0.0, lr_factors=None, n_params=0):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+        self.weight_decay = float(weight_decay)
+        check_schedule(schedule, warmup, "learning-rate schedule")
+        self.schedule = schedule
+        self.warmup = float(warmup)
+        self.horizon = 1  # in steps: set_horizon
+        self.schedule_step = 0  # steps taken under the schedule
+        self.lr_factors = (None if lr_factors is None
+                           else lr_factor_vector(n_params, lr_factors))
 
     kind = None
     """The optimizer's name (persisted state, the compiled loops' key)."""
+
+    _options = {"weight_decay": 0.0, "schedule": None, "warmup": 0.0,
+                "horizon": 1, "schedule_step": 0, "lr_factors": None}
+    """The fields beyond scikit-learn's and their values when off (a state
+    saved before they existed lacks them)."""
+
+    @property
+    def scheduled(self):
+        """Whether the learning rate follows a schedule or a warm-up."""
+        return self.schedule is not None or self.warmup > 0.0
+
+    @property
+    def plain(self):
+        """Whether a step is scikit-learn's: no weight decay and no
+        per-parameter factors (a schedule only changes a step's scalars)."""
+        return not self.weight_decay and self.lr_factors is None
+
+    def set_horizon(self, steps):
+        """The number of steps the schedule spans (a fit's ``max_iter``
+        epochs of batches)."""
+        self.horizon = max(int(steps), 1)
+
+    def lr_factor(self, ahead=0):
+        """The schedule's factor of the step ``ahead`` steps after the next
+        one (1.0 without a schedule)."""
+        if not self.scheduled:
+            return 1.0
+        return schedule_factor(self.schedule, self.schedule_step + ahead,
+                               self.horizon, self.warmup)
+
+    def _advance_schedule(self, count=1):
+        if self.scheduled:
+            self.schedule_step += count
 
     def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
                scratch=None):
@@ -90,9 +176,54 @@ class _Stochastic:
         scratch : ndarray, optional
             Free memory the numpy kernels may use for the L2 term.
         """
+        if not self.plain:
+            return self._decoupled_update(params, grad, l2, n_coef, kernels,
+                                          scratch)
         settings = self.step_settings()
         step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
         step(params, grad, *self.state_arrays(), *settings, l2, n_coef, scratch)
+
+    def _decoupled_update(self, params, grad, l2, n_coef, kernels, scratch):
+        """:meth:`update` with weight decay or per-parameter factors.
+
+        The L2 gradient is taken at the weights before the decay; the decay
+        multiplies every parameter (weights and intercepts, as AdamW's
+        authors and PyTorch's ``AdamW`` do for the parameters given) by
+        ``1 - rate * weight_decay``, ``rate`` the step's scheduled learning
+        rate without Adam's bias correction (PyTorch's convention), before
+        the step -- the step does not read the parameters, so this is the
+        paper's ``theta - rate * (u + weight_decay * theta)``.  With
+        ``lr_factors`` both the step ``u`` and the decay are scaled per
+        parameter: ``theta - f * rate * (u + weight_decay * theta)``.
+        """
+        factors = self.lr_factors
+        if factors is not None and not isinstance(params, np.ndarray):
+            raise NotImplementedError(
+                "lr_factors has no array-API version yet; pass numpy arrays "
+                "(or leave array_api_dispatch off) to use it."
+            )
+        rate = self._base_rate() * self.lr_factor()
+        settings = self.step_settings()
+        if _nonzero(l2):
+            add = add_l2_gradient if kernels is None else kernels.add_l2
+            add(grad, params, l2, n_coef, scratch)
+        if self.weight_decay:
+            decay = rate * self.weight_decay
+            if factors is None:
+                params *= 1.0 - decay
+            else:
+                params -= (decay * factors) * params
+        before = None if factors is None else params.copy()
+        step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
+        step(params, grad, *self.state_arrays(), *settings, 0.0, n_coef, scratch)
+        if before is not None:  # theta_0 + f * (theta_1 - theta_0)
+            params -= before
+            params *= factors
+            params += before
+
+    def _base_rate(self):
+        """The rate the schedule multiplies and the decay follows."""
+        return self.learning_rate_init
 
     def state_arrays(self):
         """The state arrays a step updates, in the step's argument order."""
@@ -150,7 +281,8 @@ class _Stochastic:
         restart = False
         for name, value in settings.items():
             current = getattr(self, name)
-            value = type(current)(value)
+            if current is not None and value is not None:
+                value = type(current)(value)
             if value != current:
                 setattr(self, name, value)
                 restart = restart or name in self._restarts
@@ -205,6 +337,8 @@ def optimizer_from_state(state, n_params=None):
     missing = [name for name in cls._fields if name not in state]
     if missing:
         raise ValueError(f"The {kind} optimizer state lacks {missing}.")
+    state = {**_Stochastic._options, **state}  # saved before the options
+    _check_options(kind, state, n_params)
     for name in cls._arrays:
         a = state[name]
         if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim == 1
@@ -219,6 +353,20 @@ def optimizer_from_state(state, n_params=None):
     return opt
 
 
+def _check_options(kind, state, n_params):
+    """Raise ValueError for options of a loaded state that no optimizer
+    could have."""
+    try:
+        check_schedule(state["schedule"], state["warmup"])
+        factors = state["lr_factors"]
+        if factors is not None:
+            if not (isinstance(factors, np.ndarray) and factors.dtype.kind == "f"):
+                raise ValueError("lr_factors is not a float vector.")
+            lr_factor_vector(n_params or factors.shape[0], factors)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"The {kind} optimizer state is invalid: {exc}") from None
+
+
 class SGD(_Stochastic):
     r"""Stochastic gradient descent with momentum or Nesterov momentum.
 
@@ -231,6 +379,14 @@ class SGD(_Stochastic):
     momentum : float, default=0.9
     nesterov : bool, default=True
     power_t : float, default=0.5
+    weight_decay : float, default=0.0
+        Decoupled weight decay (see :meth:`_Stochastic._decoupled_update`).
+    schedule : str or None, default=None
+        A learning-rate schedule of :mod:`.schedules` (None: none).
+    warmup : float, default=0.0
+        The fraction of the schedule's horizon spent in a linear warm-up.
+    lr_factors : ndarray or sequence of (slice, float), default=None
+        A learning-rate factor per parameter (:func:`lr_factor_vector`).
 
     Notes
     -----
@@ -246,7 +402,10 @@ class SGD(_Stochastic):
     ``'invscaling'`` sets :math:`\eta = \eta_0 / (t + 1)^{p}` after each
     epoch, ``t`` being the number of samples seen; ``'adaptive'`` divides
     :math:`\eta` by 5 whenever training stalls, and stops once
-    :math:`\eta \le 10^{-6}`.
+    :math:`\eta \le 10^{-6}`.  A ``schedule`` multiplies the rate of
+    each step by its factor (on top of these); the weight decay follows
+    the scheduled rate, :math:`\theta \leftarrow \theta (1 - \eta f
+    \lambda)`.
     """
 
     kind = "SGD"
@@ -265,8 +424,13 @@ class SGD(_Stochastic):
         momentum=0.9,
         nesterov=True,
         power_t=0.5,
+        weight_decay=0.0,
+        schedule=None,
+        warmup=0.0,
+        lr_factors=None,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(learning_rate_init, weight_decay, schedule, warmup,
+                         lr_factors, n_params)
         self.lr_schedule = lr_schedule
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -274,7 +438,14 @@ class SGD(_Stochastic):
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def step_settings(self):
-        return self.learning_rate, self.momentum, self.nesterov
+        if not self.scheduled:
+            return self.learning_rate, self.momentum, self.nesterov
+        rate = self.learning_rate * self.lr_factor()
+        self._advance_schedule()
+        return rate, self.momentum, self.nesterov
+
+    def _base_rate(self):
+        return self.learning_rate
 
     @staticmethod
     def numpy_step(params, grad, velocity, lr, momentum, nesterov, l2=0.0,
@@ -346,6 +517,14 @@ class Adam(_Stochastic):
     learning_rate_init : float, default=0.001
     beta_1, beta_2 : float, default=0.9, 0.999
     epsilon : float, default=1e-8
+    weight_decay : float, default=0.0
+        Decoupled weight decay (see :meth:`_Stochastic._decoupled_update`).
+    schedule : str or None, default=None
+        A learning-rate schedule of :mod:`.schedules` (None: none).
+    warmup : float, default=0.0
+        The fraction of the schedule's horizon spent in a linear warm-up.
+    lr_factors : ndarray or sequence of (slice, float), default=None
+        A learning-rate factor per parameter (:func:`lr_factor_vector`).
 
     Notes
     -----
@@ -364,6 +543,10 @@ class Adam(_Stochastic):
     with :math:`\eta_t' = \eta_t (1 - \beta_1) / \sqrt{1 - \beta_2}` and
     :math:`\epsilon' = \epsilon / \sqrt{1 - \beta_2}` -- ten passes over
     the parameters instead of twelve, the same step up to rounding.
+
+    A ``schedule`` multiplies :math:`\eta_0` by its factor :math:`f` at
+    each step; with ``weight_decay`` :math:`\lambda` (AdamW) each step
+    first multiplies the parameters by :math:`1 - \eta_0 f \lambda`.
     """
 
     kind = "Adam"
@@ -381,8 +564,13 @@ class Adam(_Stochastic):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        weight_decay=0.0,
+        schedule=None,
+        warmup=0.0,
+        lr_factors=None,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(learning_rate_init, weight_decay, schedule, warmup,
+                         lr_factors, n_params)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -396,8 +584,12 @@ class Adam(_Stochastic):
         ``step`` and ``eps`` (see the notes above)."""
         b1, b2 = self.beta_1, self.beta_2
         self.t += 1
+        rate = self.learning_rate_init
+        if self.scheduled:
+            rate = rate * self.lr_factor()
+            self._advance_schedule()
         self.learning_rate = (
-            self.learning_rate_init
+            rate
             * math.sqrt(1.0 - b2**self.t)
             / (1.0 - b1**self.t)
         )
@@ -413,10 +605,19 @@ class Adam(_Stochastic):
         one call."""
         b1, b2 = self.beta_1, self.beta_2
         steps = range(first, first + count)
-        rates = (self.learning_rate_init
+        rate = self.learning_rate_init
+        if self.scheduled:  # the schedule's steps go with Adam's
+            rate = rate * np.array([self.lr_factor(t - self.t - 1) for t in steps])
+        rates = (rate
                  * np.sqrt(1.0 - np.array([b2**t for t in steps]))
                  / (1.0 - np.array([b1**t for t in steps])))
         return rates, rates * (1.0 - b1) / math.sqrt(1.0 - b2)
+
+    def skip_steps(self, count):
+        """Advance the step count (and the schedule) past ``count`` steps
+        taken elsewhere with the settings of :meth:`rates_and_steps`."""
+        self.t += count
+        self._advance_schedule(count)
 
     @staticmethod
     def numpy_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,
