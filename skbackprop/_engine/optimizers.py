@@ -104,35 +104,54 @@ def lr_factor_vector(n_params, factors, dtype=np.float64):
 
 class _Stochastic:
     """Shared schedule/stopping behaviour, and the options beyond
-    scikit-learn (see the module): ``weight_decay``, ``schedule`` (with
-    ``warmup`` and a ``horizon`` in steps, set by :meth:`set_horizon`) and
-    ``lr_factors``."""
+    scikit-learn (see the module and :data:`_Stochastic._options`)."""
 
-    def __init__(self, learning_rate_init, weight_decay=0.0, schedule=None,
-                 warmup=0.0, lr_factors=None, n_params=0):
+    def __init__(self, learning_rate_init, n_params=0, *, weight_decay=0.0,
+                 schedule=None, warmup=0.0, decay_schedule=None,
+                 lr_factors=None, decay_factors=None):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.weight_decay = float(weight_decay)
         check_schedule(schedule, warmup, "learning-rate schedule")
-        self.schedule = schedule
-        self.warmup = float(warmup)
+        check_schedule(decay_schedule, 0.0, "weight-decay schedule")
+        self.schedule, self.warmup = schedule, float(warmup)
+        self.decay_schedule = decay_schedule
         self.horizon = 1  # in steps: set_horizon
-        self.schedule_step = 0  # steps taken under the schedule
+        self.schedule_step = 0  # steps taken under a schedule
         self.lr_factors = (None if lr_factors is None
                            else lr_factor_vector(n_params, lr_factors))
+        self.decay_factors = (None if decay_factors is None
+                              else lr_factor_vector(n_params, decay_factors))
 
     kind = None
     """The optimizer's name (persisted state, the compiled loops' key)."""
 
     _options = {"weight_decay": 0.0, "schedule": None, "warmup": 0.0,
-                "horizon": 1, "schedule_step": 0, "lr_factors": None}
+                "decay_schedule": None, "horizon": 1, "schedule_step": 0,
+                "lr_factors": None, "decay_factors": None}
     """The fields beyond scikit-learn's and their values when off (a state
-    saved before they existed lacks them)."""
+    saved before they existed lacks them):
+
+    * ``weight_decay`` -- decoupled weight decay
+      (:meth:`_decoupled_update`), scaled per step by ``decay_schedule``'s
+      factor and per parameter by ``decay_factors`` (RealMLP decays its
+      weights on a 'flat_cos' schedule and its biases not at all);
+    * ``schedule``, ``warmup`` -- the learning-rate factor of each step
+      (:func:`.schedules.schedule_factor`) over ``horizon`` steps
+      (:meth:`set_horizon`), ``schedule_step`` the steps taken;
+    * ``lr_factors`` -- a learning-rate factor per parameter.
+    """
 
     @property
     def scheduled(self):
         """Whether the learning rate follows a schedule or a warm-up."""
         return self.schedule is not None or self.warmup > 0.0
+
+    @property
+    def counts_steps(self):
+        """Whether a schedule (of the rate or of the decay) needs the step
+        count."""
+        return self.scheduled or self.decay_schedule is not None
 
     @property
     def plain(self):
@@ -141,7 +160,7 @@ class _Stochastic:
         return not self.weight_decay and self.lr_factors is None
 
     def set_horizon(self, steps):
-        """The number of steps the schedule spans (a fit's ``max_iter``
+        """The number of steps the schedules span (a fit's ``max_iter``
         epochs of batches)."""
         self.horizon = max(int(steps), 1)
 
@@ -153,8 +172,15 @@ class _Stochastic:
         return schedule_factor(self.schedule, self.schedule_step + ahead,
                                self.horizon, self.warmup)
 
+    def decay_factor(self):
+        """The weight-decay schedule's factor of the next step."""
+        if self.decay_schedule is None:
+            return 1.0
+        return schedule_factor(self.decay_schedule, self.schedule_step,
+                               self.horizon)
+
     def _advance_schedule(self, count=1):
-        if self.scheduled:
+        if self.counts_steps:
             self.schedule_step += count
 
     def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
@@ -194,25 +220,28 @@ class _Stochastic:
         the step -- the step does not read the parameters, so this is the
         paper's ``theta - rate * (u + weight_decay * theta)``.  With
         ``lr_factors`` both the step ``u`` and the decay are scaled per
-        parameter: ``theta - f * rate * (u + weight_decay * theta)``.
+        parameter: ``theta - f * rate * (u + weight_decay * theta)``; the
+        decay also by ``decay_factors`` and the decay schedule's factor.
         """
         factors = self.lr_factors
-        if factors is not None and not isinstance(params, np.ndarray):
+        per_parameter = _product(factors, self.decay_factors)
+        if per_parameter is not None and not isinstance(params, np.ndarray):
             raise NotImplementedError(
-                "lr_factors has no array-API version yet; pass numpy arrays "
-                "(or leave array_api_dispatch off) to use it."
+                "lr_factors and decay_factors have no array-API version yet; "
+                "pass numpy arrays (or leave array_api_dispatch off) to use "
+                "them."
             )
-        rate = self._base_rate() * self.lr_factor()
+        decay = self._base_rate() * self.lr_factor() * (
+            self.weight_decay * self.decay_factor())
         settings = self.step_settings()
         if _nonzero(l2):
             add = add_l2_gradient if kernels is None else kernels.add_l2
             add(grad, params, l2, n_coef, scratch)
-        if self.weight_decay:
-            decay = rate * self.weight_decay
-            if factors is None:
+        if decay:
+            if per_parameter is None:
                 params *= 1.0 - decay
             else:
-                params -= (decay * factors) * params
+                params -= (decay * per_parameter) * params
         before = None if factors is None else params.copy()
         step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
         step(params, grad, *self.state_arrays(), *settings, 0.0, n_coef, scratch)
@@ -353,15 +382,25 @@ def optimizer_from_state(state, n_params=None):
     return opt
 
 
+def _product(a, b):
+    """The product of two optional factor vectors (None: all ones)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return a * b
+
+
 def _check_options(kind, state, n_params):
     """Raise ValueError for options of a loaded state that no optimizer
     could have."""
     try:
         check_schedule(state["schedule"], state["warmup"])
-        factors = state["lr_factors"]
-        if factors is not None:
+        check_schedule(state["decay_schedule"])
+        for name in ("lr_factors", "decay_factors"):
+            factors = state[name]
+            if factors is None:
+                continue
             if not (isinstance(factors, np.ndarray) and factors.dtype.kind == "f"):
-                raise ValueError("lr_factors is not a float vector.")
+                raise ValueError(f"{name} is not a float vector.")
             lr_factor_vector(n_params or factors.shape[0], factors)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"The {kind} optimizer state is invalid: {exc}") from None
@@ -379,14 +418,12 @@ class SGD(_Stochastic):
     momentum : float, default=0.9
     nesterov : bool, default=True
     power_t : float, default=0.5
-    weight_decay : float, default=0.0
-        Decoupled weight decay (see :meth:`_Stochastic._decoupled_update`).
-    schedule : str or None, default=None
-        A learning-rate schedule of :mod:`.schedules` (None: none).
-    warmup : float, default=0.0
-        The fraction of the schedule's horizon spent in a linear warm-up.
-    lr_factors : ndarray or sequence of (slice, float), default=None
-        A learning-rate factor per parameter (:func:`lr_factor_vector`).
+    **options
+        ``weight_decay`` (float), ``schedule`` and ``decay_schedule``
+        (names of :mod:`.schedules` or None), ``warmup`` (a fraction),
+        ``lr_factors`` and ``decay_factors`` (vectors or ``(slice,
+        factor)`` pairs, :func:`lr_factor_vector`): see
+        :data:`_Stochastic._options`; all off by default.
 
     Notes
     -----
@@ -424,13 +461,9 @@ class SGD(_Stochastic):
         momentum=0.9,
         nesterov=True,
         power_t=0.5,
-        weight_decay=0.0,
-        schedule=None,
-        warmup=0.0,
-        lr_factors=None,
+        **options,
     ):
-        super().__init__(learning_rate_init, weight_decay, schedule, warmup,
-                         lr_factors, n_params)
+        super().__init__(learning_rate_init, n_params, **options)
         self.lr_schedule = lr_schedule
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -438,7 +471,7 @@ class SGD(_Stochastic):
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def step_settings(self):
-        if not self.scheduled:
+        if not self.counts_steps:
             return self.learning_rate, self.momentum, self.nesterov
         rate = self.learning_rate * self.lr_factor()
         self._advance_schedule()
@@ -517,14 +550,12 @@ class Adam(_Stochastic):
     learning_rate_init : float, default=0.001
     beta_1, beta_2 : float, default=0.9, 0.999
     epsilon : float, default=1e-8
-    weight_decay : float, default=0.0
-        Decoupled weight decay (see :meth:`_Stochastic._decoupled_update`).
-    schedule : str or None, default=None
-        A learning-rate schedule of :mod:`.schedules` (None: none).
-    warmup : float, default=0.0
-        The fraction of the schedule's horizon spent in a linear warm-up.
-    lr_factors : ndarray or sequence of (slice, float), default=None
-        A learning-rate factor per parameter (:func:`lr_factor_vector`).
+    **options
+        ``weight_decay`` (float), ``schedule`` and ``decay_schedule``
+        (names of :mod:`.schedules` or None), ``warmup`` (a fraction),
+        ``lr_factors`` and ``decay_factors`` (vectors or ``(slice,
+        factor)`` pairs, :func:`lr_factor_vector`): see
+        :data:`_Stochastic._options`; all off by default.
 
     Notes
     -----
@@ -564,13 +595,9 @@ class Adam(_Stochastic):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        weight_decay=0.0,
-        schedule=None,
-        warmup=0.0,
-        lr_factors=None,
+        **options,
     ):
-        super().__init__(learning_rate_init, weight_decay, schedule, warmup,
-                         lr_factors, n_params)
+        super().__init__(learning_rate_init, n_params, **options)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -585,7 +612,7 @@ class Adam(_Stochastic):
         b1, b2 = self.beta_1, self.beta_2
         self.t += 1
         rate = self.learning_rate_init
-        if self.scheduled:
+        if self.counts_steps:
             rate = rate * self.lr_factor()
             self._advance_schedule()
         self.learning_rate = (
