@@ -171,8 +171,9 @@ None, default=None
         half.  With 'sgd' it multiplies the rate of ``learning_rate``
         ('invscaling', 'adaptive' keep working).  ``partial_fit`` continues
         the schedule across calls, ``H`` counting ``max_iter`` calls' batches;
-        past ``H`` the factor stays at its end (0 for these schedules).
-        None: scikit-learn's rates.
+        past ``H`` the factor stays at its end (0 for these schedules).  A
+        fit that reaches ``max_iter`` ends as its schedule planned: no
+        ``ConvergenceWarning``.  None: scikit-learn's rates.
 
     learning_rate_warmup : float, default=0.0
         Fraction ``w`` in [0, 1) of the schedule's ``H`` steps over which

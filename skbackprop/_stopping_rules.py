@@ -282,14 +282,16 @@ class Callbacks(StoppingRule):
 
 class EpochBudget(StoppingRule):
     """``max_iter`` epochs per ``fit``, with a ConvergenceWarning when
-    they run out and nothing else stopped training; one epoch per
+    they run out and nothing else stopped training -- unless a
+    learning-rate schedule ends there, as planned; one epoch per
     ``partial_fit``, without one."""
 
     def on_epoch_end(self, epoch):
         config = epoch.config
         if epoch.record.n_iter < config.epochs:
             return False
-        if not config.incremental and not epoch.stopping:
+        planned = config.optimizer_settings.get("schedule") is not None
+        if not config.incremental and not epoch.stopping and not planned:
             warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % config.max_iter,

@@ -86,3 +86,18 @@ def test_the_compiled_epoch_follows_the_schedule(monkeypatch, solver):
                                rtol=1e-10)
     for a, b in zip(fits[0].coefs_, fits[1].coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_a_schedule_ends_at_max_iter_without_a_convergence_warning():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = BackpropMLPClassifier(max_iter=3, learning_rate_schedule="cosine",
+                                    **PARAMS).fit(X, Y_IRIS)
+    assert est.n_iter_ == 3
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        BackpropMLPClassifier(max_iter=3, learning_rate_warmup=0.5,
+                              **PARAMS).fit(X, Y_IRIS)
