@@ -113,12 +113,20 @@ class FitConfig:
 
 def _optimizer_settings(est):
     """The optimizer class of ``est.solver`` and its constructor
-    arguments from the estimator's parameters."""
+    arguments from the estimator's parameters.
+
+    An estimator built on this training loop may add optimizer options that
+    are no parameter of its own (``decay_schedule``, per-parameter
+    ``lr_factors`` / ``decay_factors`` as ``(slice, factor)`` pairs: see
+    :class:`~skbackprop._engine.optimizers.Adam`) by a method
+    ``_optimizer_options()`` returning them as a dict."""
     beyond = dict(
         weight_decay=getattr(est, "weight_decay", 0.0),
         schedule=getattr(est, "learning_rate_schedule", None),
         warmup=getattr(est, "learning_rate_warmup", 0.0),
     )
+    if hasattr(est, "_optimizer_options"):
+        beyond.update(est._optimizer_options())
     if est.solver == "sgd":
         return SGD, dict(
             learning_rate_init=est.learning_rate_init,

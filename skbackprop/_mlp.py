@@ -116,6 +116,13 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------------
     # helpers
+    def _store_parameters(self, arguments):
+        """Set each constructor argument (``locals()`` of ``__init__``) as
+        the attribute of its name, unchanged."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         if not hasattr(sizes, "__iter__"):
@@ -524,39 +531,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         restore_best="auto",
         label_smoothing=0.0,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.class_weight = class_weight
-        self.alpha_scaling = alpha_scaling
-        self.dropout = dropout
-        self.scoring = scoring
-        self.weight_decay = weight_decay
-        self.learning_rate_schedule = learning_rate_schedule
-        self.learning_rate_warmup = learning_rate_warmup
-        self.dropout_schedule = dropout_schedule
-        self.restore_best = restore_best
-        self.label_smoothing = label_smoothing
+        # scikit-learn's rule: every argument stored as given, under its name
+        self._store_parameters(locals())
 
     @property
     def loss(self):
@@ -863,38 +839,8 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         dropout_schedule=None,
         restore_best="auto",
     ):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.alpha_scaling = alpha_scaling
-        self.dropout = dropout
-        self.scoring = scoring
-        self.weight_decay = weight_decay
-        self.learning_rate_schedule = learning_rate_schedule
-        self.learning_rate_warmup = learning_rate_warmup
-        self.dropout_schedule = dropout_schedule
-        self.restore_best = restore_best
+        # scikit-learn's rule: every argument stored as given, under its name
+        self._store_parameters(locals())
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

@@ -310,6 +310,13 @@ class _Stochastic:
         restart = False
         for name, value in settings.items():
             current = getattr(self, name)
+            if name in ("lr_factors", "decay_factors"):
+                n_params = getattr(self, self._state_name).shape[0]
+                if value is not None:
+                    value = lr_factor_vector(n_params, value)
+                if not _same_factors(value, current):
+                    setattr(self, name, value)
+                continue
             if current is not None and value is not None:
                 value = type(current)(value)
             if value != current:
@@ -380,6 +387,13 @@ def optimizer_from_state(state, n_params=None):
     opt = cls.__new__(cls)
     vars(opt).update(state)
     return opt
+
+
+def _same_factors(a, b):
+    """Whether two optional factor vectors are equal (None: none)."""
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def _product(a, b):

@@ -62,3 +62,26 @@ def test_partial_fit_adopts_a_changed_decay_and_persists_it():
         assert model._optimizer.weight_decay == 0.3
     for a, b in zip(est.coefs_, restored.coefs_):
         np.testing.assert_array_equal(a, b)
+
+
+class _FactoredClassifier(BackpropMLPClassifier):
+    """An estimator on this training loop that adds optimizer options of
+    its own (as the tabular estimators do): no decay on the intercepts,
+    the first layer's weights frozen."""
+
+    def _optimizer_options(self):
+        n_coef = sum(c.size for c in self.coefs_)
+        first = self.coefs_[0].size
+        return dict(decay_factors=[(slice(n_coef, None), 0.0)],
+                    lr_factors=[(slice(0, first), 0.0)])
+
+
+def test_an_estimator_may_add_engine_options_and_partial_fit_keeps_them():
+    est = _FactoredClassifier(weight_decay=0.5, **PARAMS)
+    classes = np.unique(Y_IRIS)
+    est.partial_fit(X, Y_IRIS, classes=classes)
+    first = est.coefs_[0].copy()
+    est.partial_fit(X, Y_IRIS)  # configure() adopts the same factors
+    np.testing.assert_array_equal(est.coefs_[0], first)
+    opt = est._optimizer
+    assert opt.decay_factors[-1] == 0.0 and opt.lr_factors[0] == 0.0
