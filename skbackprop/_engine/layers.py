@@ -3,7 +3,10 @@ its forward pass and its backward pass.
 
 A network (:class:`.network.Network`) is a sequence of layers between its
 input and its loss.  A layer kind is one class with ``fan_in``,
-``fan_out``, ``coef_size`` and ``intercept_size`` and five methods:
+``fan_out``, ``coef_size`` and ``intercept_size`` and five methods (and
+those of :class:`Layer`, which it may keep: ``blocks``/``split`` -- its two
+flat blocks and the arrays its passes take from them -- ``groups``,
+``init(rng, coef, intercept, data)``, ``bound``, ``require_array_api``):
 
 - ``place(number, coef_start, intercept_start)`` -- its position in the
   network and where its coefficients and intercepts start in the flat
