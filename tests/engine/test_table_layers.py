@@ -433,3 +433,48 @@ def test_a_prediction_forward_equals_the_training_forward():
         a = layer.forward(NUMPY, layer.parameters(flat), a, buf, 6,
                           training=False)
     assert_allclose(a, trained, rtol=1e-15)
+
+
+def test_a_table_network_reads_no_stale_buffer():
+    """Poisoned workspaces (NaN before every batch) train the same bits."""
+    X = _table(40)
+    Y = np.eye(3)[X[:, 2].astype(int) % 3]
+    fits = []
+    for poison in (False, True):
+        net = _table_network()
+        rng = np.random.RandomState(0)
+        flat = net.init_params(rng)
+        trainer = Trainer(net, Adam(net.n_params, np.float64, learning_rate_init=0.01),
+                          8, kernels=NUMPY, poison=poison)
+        for _ in range(3):
+            trainer.epoch(flat, X, Y, None, rng.permutation(40), 8, 1e-3)
+        fits.append(flat)
+    assert np.isfinite(fits[1]).all()
+    assert_array_equal(fits[0], fits[1])
+
+
+def test_dense_layers_of_a_table_network_take_dropout():
+    X = np.random.RandomState(0).randn(12, 4)
+    Y = _targets(12)
+    net = _periodic_network()
+    keep = np.random.RandomState(1).rand(12, 5) > 0.3
+    err = gradcheck(X, Y, network=net, dropout_mask=[None, keep / 0.7, None],
+                    random_state=0)
+    assert err < 1e-6
+    with pytest.raises(ValueError, match="dropout applies to Dense"):
+        net.workspace(12, dropout=[0.0, 0.0, 0.5])
+
+
+def test_a_float32_table_network_trains_in_float32():
+    X = _table(32).astype(np.float32)
+    Y = np.eye(3, dtype=np.float32)[X[:, 2].astype(int) % 3]
+    emb = _embedding()
+    periodic = PeriodicEmbedding(emb.fan_out, columns=[0, 1], frequencies=4)
+    net = Network.from_layers([
+        emb, periodic, Scale(periodic.fan_out),
+        Dense(periodic.fan_out, 6, TANH, parametrization="ntk"),
+        Dense(6, 3, SOFTMAX, parametrization="ntk")], "log_loss", np.float32)
+    flat, losses = _train(net, X, Y, epochs=5)
+    assert flat.dtype == np.float32 and np.isfinite(losses).all()
+    out = net.predict(*net.unpack(flat), X)
+    assert out.dtype == np.float32 and np.isfinite(out).all()
