@@ -207,8 +207,9 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
         For a sparse sample, one that is not 2-D, or one with another number
         of features than the model's.
     NotImplementedError
-        For multilabel classifiers, and for a float64 sample with the
-        ``gelu`` activation (onnxruntime has no float64 ``Erf``).
+        For multilabel classifiers, for a float64 sample with the
+        ``gelu`` activation (onnxruntime has no float64 ``Erf``), and for
+        the tabular estimators (their table encoder has no converter).
 
     Notes
     -----
@@ -232,6 +233,7 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     >>> bool((label == clf.predict(X)).all())
     True
     """
+    _refuse_tabular(model)
     skl2onnx, _ = _skl2onnx()
     X_sample = _check_export(model, X_sample)
     register_onnx_converters()
@@ -250,6 +252,22 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     if float64:
         _float_zipmap(onx)
     return onx
+
+
+def _refuse_tabular(model):
+    """The tabular estimators have no converter: say why, naming them."""
+    from ._tabular import TabularMLPClassifier, TabularMLPRegressor
+
+    steps = [step for _, step in getattr(model, "steps", ())] or [model]
+    tabular = [step for step in steps
+               if isinstance(step, (TabularMLPClassifier, TabularMLPRegressor))]
+    if tabular:
+        raise NotImplementedError(
+            f"to_onnx cannot export {type(tabular[0]).__name__}: its table "
+            "encoder (median imputation with missing indicators, robust "
+            "scaling with smooth clipping, one-hot categories) has no ONNX "
+            "converter yet. Export BackpropMLPClassifier/BackpropMLPRegressor "
+            "behind a scikit-learn preprocessing Pipeline instead.")
 
 
 def _is_frame(X):

@@ -126,7 +126,7 @@ class _BaseTabularMLP(BaseEstimator):
         check_is_fitted(self)
         X = self._check_table(X, reset=False)
         names = getattr(self, "feature_names_in_", None) if is_frame(X) else None
-        return self._encoder.transform(X, names).astype(_DTYPE)
+        return self._encoder.transform(X, names)
 
     # ------------------------------------------------------------------
     # the network
@@ -145,16 +145,16 @@ class _BaseTabularMLP(BaseEstimator):
         units = [n_inputs, *self._hidden_layer_sizes(), n_outputs]
         return Network(units, self.activation, self._loss, _DTYPE)
 
-    def _network(self):
-        """The engine network of the fitted model (weights: ``coefs_``,
-        ``intercepts_``)."""
-        units = [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)]
-        return Network(units, self.activation, self._loss, _DTYPE)
-
     def _output(self, X_encoded):
-        """The network's output for encoded rows."""
+        """The network's output for encoded rows, computed in float64: a
+        row's prediction is then the same whichever rows come with it (a
+        float32 product's rounding depends on the block's shape)."""
+        units = [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)]
+        network = Network(units, self.activation, self._loss, np.float64)
+        coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
+        intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
         with np.errstate(all="ignore"):
-            return predict(self._network(), self.coefs_, self.intercepts_, X_encoded)
+            return predict(network, coefs, intercepts, X_encoded)
 
     # ------------------------------------------------------------------
     # fitting
@@ -188,6 +188,9 @@ class _BaseTabularMLP(BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, "
+                             "but the target y is None.")
         X = self._check_table(X, reset=True)
         check_consistent_length(X, y)
         hidden = self._hidden_layer_sizes()
@@ -448,7 +451,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        return self._output(self._encode(X)).astype(np.float64)
+        return self._output(self._encode(X))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -475,7 +478,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[self._output(self._encode(X)).argmax(axis=1)]
+        output = self._output(self._encode(X))
+        return self.classes_[output.argmax(axis=1)]
 
 
 class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
@@ -625,8 +629,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        output = self._output(self._encode(X)).astype(np.float64)
-        y = output * self.y_scale_ + self.y_mean_
+        y = self._output(self._encode(X)) * self.y_scale_ + self.y_mean_
         return y.ravel() if self._y_1d else y
 
     def __sklearn_tags__(self):
