@@ -111,12 +111,8 @@ def _convert_classifier(scope, operator, container):
     labels = ops.OnnxArrayFeatureExtractor(
         _class_labels(model.classes_), index, op_version=opv
     )
-    ops.OnnxReshape(
-        labels,
-        np.array([-1], dtype=np.int64),
-        op_version=opv,
-        output_names=[label_out],
-    ).add_to(scope, container)
+    ops.OnnxReshape(labels, np.array([-1], dtype=np.int64), op_version=opv,
+                    output_names=[label_out]).add_to(scope, container)
 
 
 def _convert_regressor(scope, operator, container):
@@ -233,7 +229,8 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     >>> bool((label == clf.predict(X)).all())
     True
     """
-    _refuse_tabular(model)
+    for step in [step for _, step in getattr(model, "steps", ())] or [model]:
+        getattr(step, "_refuse_onnx", lambda: None)()  # e.g. a tabular MLP
     skl2onnx, _ = _skl2onnx()
     X_sample = _check_export(model, X_sample)
     register_onnx_converters()
@@ -252,22 +249,6 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     if float64:
         _float_zipmap(onx)
     return onx
-
-
-def _refuse_tabular(model):
-    """The tabular estimators have no converter: say why, naming them."""
-    from ._tabular import TabularMLPClassifier, TabularMLPRegressor
-
-    steps = [step for _, step in getattr(model, "steps", ())] or [model]
-    tabular = [step for step in steps
-               if isinstance(step, (TabularMLPClassifier, TabularMLPRegressor))]
-    if tabular:
-        raise NotImplementedError(
-            f"to_onnx cannot export {type(tabular[0]).__name__}: its table "
-            "encoder (median imputation with missing indicators, robust "
-            "scaling with smooth clipping, one-hot categories) has no ONNX "
-            "converter yet. Export BackpropMLPClassifier/BackpropMLPRegressor "
-            "behind a scikit-learn preprocessing Pipeline instead.")
 
 
 def _is_frame(X):

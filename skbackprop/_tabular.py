@@ -261,6 +261,16 @@ class _BaseTabularMLP(BaseEstimator):
             return np.nan
         return self._score_output(output, y, sample_weight)
 
+    def _refuse_onnx(self):
+        """:func:`skbackprop.to_onnx` asks before converting: no converter
+        encodes the table yet."""
+        raise NotImplementedError(
+            f"to_onnx cannot export {type(self).__name__}: its table encoder "
+            "(median imputation with missing indicators, robust scaling with "
+            "smooth clipping, one-hot categories) has no ONNX converter yet. "
+            "Export BackpropMLPClassifier/BackpropMLPRegressor behind a "
+            "scikit-learn preprocessing Pipeline instead.")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
