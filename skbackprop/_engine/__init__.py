@@ -7,7 +7,10 @@ Modules pair each forward computation with its derivative:
 - :mod:`.losses` -- losses with fused canonical-link output deltas;
 - :mod:`.layers` -- the layers, each with its parameters, buffers, forward
   and backward pass;
-- :mod:`.network` -- a sequence of layers over one flat parameter buffer,
+- :mod:`.table_layers` -- layer kinds for tables: a per-feature scale,
+  categorical and periodic embeddings;
+- :mod:`.network` -- a sequence of layers over one flat parameter buffer
+  (the estimators' dense layers, or any list: ``Network.from_layers``),
   and the one forward/backward loop;
 - :mod:`.masks` -- dropout masks as hashes of (row, seed, epoch, layer, unit);
 - :mod:`.optimizers` -- SGD (momentum/Nesterov), Adam, L-BFGS-B, with

@@ -636,11 +636,11 @@ class ArrayApiTrainer(Trainer):
 
 
 def check_array_api(network):
-    """Raise NotImplementedError, naming it, for an activation or loss of
-    ``network`` whose registry entry has no array-API form."""
-    for act in network.hidden_activations:
-        act.require_array_api()
-    network.out_activation.require_array_api(backward=False)
+    """Raise NotImplementedError, naming it, for a layer, activation or
+    loss of ``network`` that has no array-API form."""
+    last = len(network.layers) - 1
+    for k, layer in enumerate(network.layers):
+        layer.require_array_api(output=k == last)
     network.loss.require_array_api()
 
 
