@@ -28,7 +28,7 @@ from scipy.sparse import issparse
 
 from .layers import Layer, LayerBuffers
 
-__all__ = ["CategoricalEmbedding", "PeriodicEmbedding", "Scale"]
+__all__ = ["CategoricalEmbedding", "ParametricActivation", "PeriodicEmbedding", "Scale"]
 
 
 def _store(store, n, tail, dtype):
@@ -431,3 +431,94 @@ class PeriodicEmbedding(_Placed):
             through_x = np.matmul(q, w[:, :, None])[:, :, 0].T  # (n, m)
             input_grad[:, self._columns] += TWO_PI * through_x
         return input_grad, None, None
+
+
+class ParametricActivation(_Placed):
+    r"""A learnable mix of an activation and the identity, per unit:
+    :math:`a' = z + \alpha \odot (f(z) - z)` (RealMLP's parametric
+    activation), ``alpha`` initialised to 1 (so :math:`a' = f(z)`), with
+    dropout after it when its rate is above 0.
+
+    It follows a dense layer with the identity activation.  Backward, with
+    :math:`g` the upstream gradient (times the mask):
+    :math:`\partial J / \partial \alpha = \sum_i g_i \odot (f(z_i) - z_i)`,
+    :math:`\partial J / \partial z = g \odot (1 - \alpha) + (g \odot
+    \alpha) \odot f'(z)`.  Its one group is ``"activation"`` (in the
+    coefficients' block: the L2 penalty pulls it towards the identity).
+
+    Parameters
+    ----------
+    units : int
+    activation : Activation
+        ``f``, a hidden activation of the registry (:mod:`.activations`).
+    """
+
+    def __init__(self, units, activation):
+        self.fan_in = self.fan_out = int(units)
+        self.activation = activation
+        self.coef_shape = (self.fan_in,)
+        self.coef_size, self.intercept_size = self.fan_in, 0
+
+    def __repr__(self):
+        return f"ParametricActivation({self.fan_in}, {self.activation.name!r})"
+
+    def groups(self):
+        return {"activation": self.coef_slice}
+
+    def init(self, rng, coef, intercept, data=None):
+        """``alpha = 1``; draws nothing."""
+        coef[...] = 1.0
+
+    def bound(self, params, in_bound, output=False):
+        alpha = float(np.abs(params[0]).max(initial=0.0))
+        return in_bound + alpha * (2.0 * in_bound + 1.0)
+
+    def require_array_api(self, output=False):
+        _numpy_only(self)
+
+    def buffers(self, capacity, dtype, rate=0.0, first=False):
+        buf = LayerBuffers(rate)
+        if capacity is not None:
+            shape = (capacity, self.fan_out)
+            buf.out_store = np.empty(shape, dtype)
+            buf.extra["f"] = np.empty(shape, dtype)  # f(z), undropped
+            if rate > 0:
+                buf.mask_store = np.empty(shape, dtype)
+                buf.dropped_store = np.empty(shape, dtype)
+            if not first:
+                buf.input_grad_store = np.empty((capacity, self.fan_in), dtype)
+        return buf
+
+    def forward(self, ops, params, a_prev, buf, n, training=True):
+        (alpha, _), z = params, a_prev
+        dtype = np.result_type(z.dtype, alpha.dtype)
+        f = _store(buf.extra.get("f"), n, (self.fan_out,), dtype)
+        f[...] = z
+        self.activation.forward(f)
+        out = _store(buf.out_store, n, (self.fan_out,), dtype)
+        np.subtract(f, z, out=out)
+        out *= alpha
+        out += z
+        buf.a, buf.z, buf.output = f, z, out
+        if training and buf.rate > 0:  # dropout after the activation
+            buf.output = np.multiply(out, buf.mask, out=_rows(buf.dropped_store, n))
+        return buf.output
+
+    def backward(self, ops, params, grads, a_prev, upstream, buf, n,
+                 is_delta=False, need_input_grad=True):
+        alpha, g = params[0], upstream
+        if buf.rate > 0:
+            g *= buf.mask
+        # the mixed output was read by the layer above: its storage is free
+        gap = np.subtract(buf.a, buf.z, out=_store(buf.out_store, n,
+                                                   (self.fan_out,), g.dtype))
+        gap *= g
+        np.add.reduce(gap, axis=0, out=grads[0])
+        input_grad = None
+        if need_input_grad:
+            input_grad = np.multiply(g, alpha, out=_store(
+                buf.input_grad_store, n, (self.fan_in,), g.dtype))
+            self.activation.backward(input_grad, buf.a, buf.z)
+            g *= 1.0 - alpha
+            input_grad += g
+        return input_grad, grads[0], None

@@ -14,6 +14,7 @@ from skbackprop._engine.layers import Dense, LayerBuffers
 from skbackprop._engine.numpy_ops import NUMPY
 from skbackprop._engine.table_layers import (
     CategoricalEmbedding,
+    ParametricActivation,
     PeriodicEmbedding,
     Scale,
 )
@@ -288,6 +289,65 @@ def test_periodic_embedding_groups_and_init():
 
 
 # ----------------------------------------------------------------------
+# the parametric activation
+def test_parametric_activation_by_hand():
+    layer = ParametricActivation(2, RELU)
+    Z = np.array([[-2.0, 3.0], [1.0, -1.0]])
+    alpha = np.array([0.5, 2.0])
+    buf = layer.buffers(2, np.float64)
+    out = layer.forward(NUMPY, (alpha, alpha[:0]), Z, buf, 2)
+    # z + alpha (relu(z) - z): (-2 + 0.5 * 2, 3 + 0), (1 + 0, -1 + 2 * 1)
+    assert_array_equal(out, [[-1.0, 3.0], [1.0, 1.0]])
+    g = np.array([[1.0, 1.0], [1.0, 1.0]])
+    grads = (np.empty(2), np.empty(0))
+    input_grad, alpha_grad, _ = layer.backward(NUMPY, (alpha, alpha[:0]), grads,
+                                               Z, g.copy(), buf, 2)
+    assert_array_equal(alpha_grad, [2.0 + 0.0, 0.0 + 1.0])  # sum g (f(z) - z)
+    # (1 - alpha) + alpha relu'(z)
+    assert_array_equal(input_grad, [[0.5, 1.0], [1.0, -1.0]])
+
+
+def _parametric_network(activation):
+    act = get_activation(activation)
+    return Network.from_layers([
+        Dense(3, 5, IDENTITY, parametrization="ntk", weight_init="normal",
+              bias_init="zeros"),
+        ParametricActivation(5, act),
+        Dense(5, 4, IDENTITY), ParametricActivation(4, act),
+        Dense(4, 3, SOFTMAX),
+    ], "log_loss")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu", "softplus", "elu"])
+def test_parametric_activation_gradchecks(activation):
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(12, 3), _targets(12)
+    net = _parametric_network(activation)
+    flat = net.init_params(rng)
+    for layer in (net.layers[1], net.layers[3]):  # away from the identity
+        flat[layer.coef_slice] = rng.uniform(-1.0, 2.0, layer.fan_in)
+    keep = rng.rand(12, 5) > 0.3
+    assert gradcheck(X, Y, network=net, params=flat, alpha=0.1,
+                     dropout_mask=[None, keep / 0.7, None, None]) < 1e-6
+    assert dict(net.layers[1].groups()) == {"activation": net.layers[1].coef_slice}
+
+
+def test_parametric_activation_starts_as_its_activation():
+    X = np.random.RandomState(0).randn(6, 3)
+    net = _parametric_network("tanh")
+    flat = net.init_params(np.random.RandomState(1))
+    plain = Network.from_layers([
+        Dense(3, 5, TANH, parametrization="ntk", weight_init="normal",
+              bias_init="zeros"),
+        Dense(5, 4, TANH), Dense(4, 3, SOFTMAX)], "log_loss")
+    coefs, intercepts = net.unpack(flat)
+    keep = [0, 2, 4]
+    assert_allclose(net.predict(coefs, intercepts, X),
+                    plain.predict([coefs[k] for k in keep],
+                                  [intercepts[k] for k in keep], X), rtol=1e-14)
+
+
+# ----------------------------------------------------------------------
 # the NTK parametrisation
 def test_ntk_dense_by_hand():
     layer = Dense(4, 2, get_activation("identity"), parametrization="ntk")
@@ -386,7 +446,8 @@ def _realmlp_like(n_columns, cardinality):
     ntk = {"parametrization": "ntk"}
     return Network.from_layers([
         emb, periodic, Scale(periodic.fan_out),
-        Dense(periodic.fan_out, 16, RELU, **ntk), Dense(16, 3, SOFTMAX, **ntk),
+        Dense(periodic.fan_out, 16, IDENTITY, **ntk),
+        ParametricActivation(16, RELU), Dense(16, 3, SOFTMAX, **ntk),
     ], "log_loss")
 
 
