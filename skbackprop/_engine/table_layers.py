@@ -1,5 +1,6 @@
 r"""Layer kinds for tables: a learnable per-feature scale, embeddings of
-categorical codes, and periodic embeddings of numeric columns.
+categorical codes, periodic embeddings of numeric columns, and a parametric
+activation.
 
 Each is one class of the layer protocol (:mod:`.layers`), placed in a
 network by :meth:`.network.Network.from_layers`; their maths is written out
@@ -16,11 +17,11 @@ it turns the codes into their embeddings, passing the other columns
 through.
 
 Which layer runs where: :class:`Scale` uses the kernels' operations only
-and runs on every backend; :class:`CategoricalEmbedding` and
-:class:`PeriodicEmbedding` are numpy-only (the array API has no scatter-add
-and the batched products are written with numpy), so the array-API trainer
-refuses them by name.  The compiled tiny epoch knows standard dense layers
-only (:attr:`.network.Network.plain`).
+and runs on every backend; :class:`CategoricalEmbedding`,
+:class:`PeriodicEmbedding` and :class:`ParametricActivation` are numpy-only
+(the array API has no scatter-add, and the others are written with numpy),
+so the array-API trainer refuses them by name.  The compiled tiny epoch
+knows standard dense layers only (:attr:`.network.Network.plain`).
 """
 
 import numpy as np
