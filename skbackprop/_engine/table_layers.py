@@ -321,6 +321,8 @@ class PeriodicEmbedding(_Placed):
         if ((self.columns < 0) | (self.columns >= self.fan_in)).any():
             raise ValueError(f"columns {self.columns.tolist()} must lie in "
                              f"[0, {self.fan_in}).")
+        if np.unique(self.columns).size != self.columns.size:
+            raise ValueError(f"columns {self.columns.tolist()} are repeated.")
         self.frequencies, self.dims = int(frequencies), int(dims)
         self.sigma = float(sigma)
         if self.frequencies < 1 or self.dims < 1:

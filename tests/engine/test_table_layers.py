@@ -274,6 +274,17 @@ def test_periodic_embedding_gradchecks(loss):
     assert gradcheck(X, Y, network=net, alpha=0.1, random_state=2) < 1e-6
 
 
+def test_periodic_embedding_refuses_bad_columns_by_name():
+    with pytest.raises(ValueError, match="repeated"):
+        PeriodicEmbedding(3, columns=[1, 1])
+    with pytest.raises(ValueError, match=r"must lie in \[0, 3\)"):
+        PeriodicEmbedding(3, columns=[3])
+    with pytest.raises(ValueError, match="positive integers"):
+        PeriodicEmbedding(3, frequencies=0)
+    with pytest.raises(NotImplementedError, match="PeriodicEmbedding"):
+        check_array_api(_periodic_network())
+
+
 def test_periodic_embedding_groups_and_init():
     net = _periodic_network()
     layer = net.layers[0]
@@ -539,3 +550,24 @@ def test_a_float32_table_network_trains_in_float32():
     assert flat.dtype == np.float32 and np.isfinite(losses).all()
     out = net.predict(*net.unpack(flat), X)
     assert out.dtype == np.float32 and np.isfinite(out).all()
+
+
+def test_the_compiled_kernels_train_a_table_network_to_the_same_bits():
+    pytest.importorskip("numba")
+    from skbackprop._engine.kernels import NumbaKernels, numba_available
+
+    if not numba_available():
+        pytest.skip("the compiled loops are turned off")
+    X = _table(48)[:, [0, 1, 3]]
+    Y = np.eye(3)[X[:, 2].astype(int).clip(0) % 3]
+    fits = []
+    for kernels in (NUMPY, NumbaKernels()):
+        net = _realmlp_like(3, 5)
+        rng = np.random.RandomState(0)
+        flat = net.init_params(rng, X)
+        trainer = Trainer(net, Adam(net.n_params, np.float64, learning_rate_init=0.01),
+                          16, kernels=kernels, dropout=[0, 0, 0, 0, 0.2], seed=3)
+        for _ in range(3):
+            trainer.epoch(flat, X, Y, None, rng.permutation(48), 16, 1e-3)
+        fits.append(flat)
+    assert_array_equal(fits[0], fits[1])
