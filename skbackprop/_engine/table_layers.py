@@ -29,7 +29,13 @@ from scipy.sparse import issparse
 
 from .layers import Layer, LayerBuffers
 
-__all__ = ["CategoricalEmbedding", "ParametricActivation", "PeriodicEmbedding", "Scale"]
+__all__ = [
+    "CategoricalEmbedding",
+    "ParametricActivation",
+    "PeriodicEmbedding",
+    "PiecewiseLinearEncoding",
+    "Scale",
+]
 
 
 def _store(store, n, tail, dtype):
@@ -525,3 +531,119 @@ class ParametricActivation(_Placed):
             g *= 1.0 - alpha
             input_grad += g
         return input_grad, grads[0], None
+
+
+class PiecewiseLinearEncoding(_Placed):
+    r"""Piecewise-linear encodings of numeric columns, next to the input
+    (Gorishniy, Rubachev and Babenko, "On Embeddings for Numerical Features
+    in Tabular Deep Learning", NeurIPS 2022): no parameters of its own, the
+    next dense layer learns from it.
+
+    Column ``x_j`` with bin edges :math:`b_0 < \dots < b_T` becomes
+    :math:`T` values :math:`e_t = \operatorname{clip}((x_j - b_{t-1}) /
+    (b_t - b_{t-1}), 0, 1)`, the first left unclipped below and the last
+    above (so values beyond the edges stay informative).  Output: every
+    column's encoding (in the order of ``columns``), then the whole input.
+    Its input gradient is the copied input's plus, on column ``j``,
+    :math:`\sum_t g_t / (b_t - b_{t-1})` over the bins where
+    :math:`e_t` is not clipped.
+
+    Parameters
+    ----------
+    fan_in : int
+    columns : sequence of int
+        The numeric columns encoded.
+    edges : sequence of 1-D arrays
+        Each column's bin edges, strictly increasing, at least 2
+        (:meth:`from_data`: quantiles of the training data).
+    """
+
+    def __init__(self, fan_in, columns, edges):
+        self.fan_in = int(fan_in)
+        self.columns = np.asarray(columns, dtype=np.intp).reshape(-1)
+        self.edges = [np.asarray(e, dtype=np.float64).reshape(-1) for e in edges]
+        _check_edges(self)
+        counts = [e.size - 1 for e in self.edges]
+        self.fan_out = sum(counts) + self.fan_in
+        self.coef_size = self.intercept_size = 0
+        self.coef_shape = (0,)
+        self._owner = np.repeat(np.arange(self.columns.size), counts)
+        self._lower = np.concatenate([e[:-1] for e in self.edges] or [[]])
+        self._width = np.concatenate([np.diff(e) for e in self.edges] or [[]])
+        first = np.concatenate([[True] + [False] * (c - 1) for c in counts] or [[]])
+        last = np.concatenate([[False] * (c - 1) + [True] for c in counts] or [[]])
+        self._floor = np.where(first.astype(bool), -np.inf, 0.0)
+        self._ceiling = np.where(last.astype(bool), np.inf, 1.0)
+
+    @classmethod
+    def from_data(cls, X, columns, bins=8):
+        """The encoding of ``columns`` of ``X`` with up to ``bins`` bins each,
+        their edges at quantiles of the column (repeated quantiles merged;
+        a constant column gets one bin of width 1)."""
+        X = np.asarray(X, dtype=np.float64)
+        edges = []
+        for j in np.asarray(columns, dtype=np.intp).reshape(-1):
+            e = np.unique(np.quantile(X[:, j], np.linspace(0.0, 1.0, bins + 1)))
+            edges.append(e if e.size > 1 else np.array([e[0], e[0] + 1.0]))
+        return cls(X.shape[1], columns, edges)
+
+    def __repr__(self):
+        return (f"PiecewiseLinearEncoding({self.fan_in}, "
+                f"columns={self.columns.tolist()}, bins={self._lower.size})")
+
+    def groups(self):
+        return {}
+
+    def init(self, rng, coef, intercept, data=None):
+        """No parameters: draws nothing."""
+
+    def bound(self, params, in_bound, output=False):
+        return np.inf  # the outer bins grow with x: the check computes
+
+    def require_array_api(self, output=False):
+        _numpy_only(self)
+
+    def forward(self, ops, params, a_prev, buf, n, training=True):
+        a_prev = _dense_input(self, a_prev)
+        x = a_prev[:, self.columns[self._owner]]
+        ratio = np.subtract(x, self._lower, out=x)
+        ratio /= self._width
+        out = _store(buf.out_store, n, (self.fan_out,), a_prev.dtype)
+        bins = self._lower.size
+        np.clip(ratio, self._floor, self._ceiling, out=out[:, :bins])
+        out[:, bins:] = a_prev
+        # where a value is clipped, it does not move with x
+        buf.slope = ((ratio > self._floor) & (ratio < self._ceiling)
+                           if training else None)
+        buf.output = out
+        return out
+
+    def backward(self, ops, params, grads, a_prev, upstream, buf, n,
+                 is_delta=False, need_input_grad=True):
+        if not need_input_grad:
+            return None, None, None
+        bins = self._lower.size
+        input_grad = _store(buf.input_grad_store, n, (self.fan_in,), upstream.dtype)
+        input_grad[...] = upstream[:, bins:]
+        through = np.where(buf.slope, upstream[:, :bins] / self._width, 0.0)
+        sums = np.zeros((n, self.columns.size), dtype=upstream.dtype)
+        np.add.at(sums.T, self._owner, through.T)
+        input_grad[:, self.columns] += sums
+        return input_grad, None, None
+
+
+def _check_edges(layer):
+    """Refuse columns or edges that do not fit, naming them."""
+    columns = layer.columns
+    if len(layer.edges) != columns.size:
+        raise ValueError(f"PiecewiseLinearEncoding got {columns.size} columns "
+                         f"but {len(layer.edges)} sets of edges.")
+    if ((columns < 0) | (columns >= layer.fan_in)).any():
+        raise ValueError(f"columns {columns.tolist()} must lie in "
+                         f"[0, {layer.fan_in}).")
+    if np.unique(columns).size != columns.size:
+        raise ValueError(f"columns {columns.tolist()} are repeated.")
+    for j, e in zip(columns, layer.edges):
+        if e.size < 2 or not (np.diff(e) > 0).all() or not np.isfinite(e).all():
+            raise ValueError(f"the edges of column {j} must be at least 2 "
+                             f"finite, strictly increasing values, got {e}.")

@@ -16,6 +16,7 @@ from skbackprop._engine.table_layers import (
     CategoricalEmbedding,
     ParametricActivation,
     PeriodicEmbedding,
+    PiecewiseLinearEncoding,
     Scale,
 )
 from skbackprop._engine.trainer import check_array_api
@@ -297,6 +298,48 @@ def test_periodic_embedding_groups_and_init():
     assert_array_equal(flat[groups["biases"]], u.ravel())
     assert np.abs(b).max() <= np.pi and np.abs(V).max() <= 0.5  # 1/sqrt(4)
     assert 0.2 < w.std() < 1.0  # sigma 0.5
+
+
+# ----------------------------------------------------------------------
+# piecewise-linear encodings
+def test_piecewise_linear_encoding_by_hand():
+    layer = PiecewiseLinearEncoding(2, columns=[1], edges=[[0.0, 1.0, 3.0]])
+    assert layer.fan_out == 4 and layer.coef_size == layer.intercept_size == 0
+    X = np.array([[9.0, -1.0], [9.0, 0.5], [9.0, 2.0], [9.0, 5.0]])
+    out = layer.forward(NUMPY, (np.empty(0), np.empty(0)), X,
+                        layer.buffers(4, np.float64), 4)
+    # the first bin unclipped below, the last above
+    assert_array_equal(out[:, :2], [[-1.0, 0.0], [0.5, 0.0], [1.0, 0.5],
+                                    [1.0, 2.0]])
+    assert_array_equal(out[:, 2:], X)
+
+
+def test_piecewise_linear_encoding_gradchecks_through_its_input():
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(16, 3), _targets(16)
+    encoding = PiecewiseLinearEncoding.from_data(X, columns=[0, 2], bins=4)
+    assert encoding.fan_out == 4 + 4 + 3
+    net = Network.from_layers([
+        Scale(3), encoding, Dense(encoding.fan_out, 5, TANH),
+        Dense(5, 3, SOFTMAX)], "log_loss")
+    flat = net.init_params(rng)
+    flat[net.layers[0].coef_slice] = rng.uniform(0.5, 1.5, 3)  # moves x
+    assert gradcheck(X, Y, network=net, params=flat, alpha=0.1) < 1e-6
+    assert net.parameter_groups()[1:2] == [(2, "weights", net.layers[2].coef_slice)]
+
+
+def test_piecewise_linear_encoding_edges_from_data_and_refusals():
+    X = np.column_stack([np.arange(10.0), np.zeros(10), [0.0] * 5 + [1.0] * 5])
+    encoding = PiecewiseLinearEncoding.from_data(X, [0, 1, 2], bins=3)
+    assert_array_equal(encoding.edges[0], [0.0, 3.0, 6.0, 9.0])
+    assert_array_equal(encoding.edges[1], [0.0, 1.0])  # constant: one bin
+    assert_array_equal(encoding.edges[2], [0.0, 1.0])  # repeated quantiles merged
+    with pytest.raises(ValueError, match="strictly increasing"):
+        PiecewiseLinearEncoding(2, [0], [[1.0, 1.0]])
+    with pytest.raises(ValueError, match="1 columns but 2 sets of edges"):
+        PiecewiseLinearEncoding(2, [0], [[0.0, 1.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="repeated"):
+        PiecewiseLinearEncoding(2, [0, 0], [[0.0, 1.0], [0.0, 1.0]])
 
 
 # ----------------------------------------------------------------------
