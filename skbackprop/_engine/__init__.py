@@ -8,7 +8,8 @@ Modules pair each forward computation with its derivative:
 - :mod:`.layers` -- the layers, each with its parameters, buffers, forward
   and backward pass;
 - :mod:`.table_layers` -- layer kinds for tables: a per-feature scale,
-  categorical and periodic embeddings, a parametric activation;
+  categorical, periodic and piecewise-linear embeddings, a parametric
+  activation;
 - :mod:`.network` -- a sequence of layers over one flat parameter buffer
   (the estimators' dense layers, or any list: ``Network.from_layers``),
   and the one forward/backward loop;

@@ -1,6 +1,6 @@
 r"""Layer kinds for tables: a learnable per-feature scale, embeddings of
-categorical codes, periodic embeddings of numeric columns, and a parametric
-activation.
+categorical codes, periodic embeddings and piecewise-linear encodings of
+numeric columns, and a parametric activation.
 
 Each is one class of the layer protocol (:mod:`.layers`), placed in a
 network by :meth:`.network.Network.from_layers`; their maths is written out
@@ -17,10 +17,9 @@ it turns the codes into their embeddings, passing the other columns
 through.
 
 Which layer runs where: :class:`Scale` uses the kernels' operations only
-and runs on every backend; :class:`CategoricalEmbedding`,
-:class:`PeriodicEmbedding` and :class:`ParametricActivation` are numpy-only
-(the array API has no scatter-add, and the others are written with numpy),
-so the array-API trainer refuses them by name.  The compiled tiny epoch
+and runs on every backend; the others are numpy-only (the array API has no
+scatter-add, and they are written with numpy), so the array-API trainer
+refuses them by name.  The compiled tiny epoch
 knows standard dense layers only (:attr:`.network.Network.plain`).
 """
 

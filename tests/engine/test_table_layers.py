@@ -328,6 +328,18 @@ def test_piecewise_linear_encoding_gradchecks_through_its_input():
     assert net.parameter_groups()[1:2] == [(2, "weights", net.layers[2].coef_slice)]
 
 
+def test_a_piecewise_linear_network_trains_end_to_end():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, (128, 2))
+    Y = np.eye(3)[(np.abs(X[:, 0]) > 1) + (X[:, 1] > 0.5)]  # steps in x
+    encoding = PiecewiseLinearEncoding.from_data(X, [0, 1], bins=8)
+    net = Network.from_layers([encoding, Dense(encoding.fan_out, 3, SOFTMAX)],
+                              "log_loss")
+    flat, losses = _train(net, X, Y, epochs=40)
+    assert np.isfinite(flat).all() and losses[-1] < 0.5 * losses[0]
+    assert (net.predict(*net.unpack(flat), X).argmax(1) == Y.argmax(1)).mean() > 0.9
+
+
 def test_piecewise_linear_encoding_edges_from_data_and_refusals():
     X = np.column_stack([np.arange(10.0), np.zeros(10), [0.0] * 5 + [1.0] * 5])
     encoding = PiecewiseLinearEncoding.from_data(X, [0, 1, 2], bins=3)
