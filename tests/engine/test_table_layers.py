@@ -331,7 +331,7 @@ def test_piecewise_linear_encoding_gradchecks_through_its_input():
 def test_a_piecewise_linear_network_trains_end_to_end():
     rng = np.random.RandomState(0)
     X = rng.uniform(-2, 2, (128, 2))
-    Y = np.eye(3)[(np.abs(X[:, 0]) > 1) + (X[:, 1] > 0.5)]  # steps in x
+    Y = np.eye(3)[(np.abs(X[:, 0]) > 1).astype(int) + (X[:, 1] > 0.5)]  # steps
     encoding = PiecewiseLinearEncoding.from_data(X, [0, 1], bins=8)
     net = Network.from_layers([encoding, Dense(encoding.fan_out, 3, SOFTMAX)],
                               "log_loss")
