@@ -626,3 +626,12 @@ def test_the_compiled_kernels_train_a_table_network_to_the_same_bits():
             trainer.epoch(flat, X, Y, None, rng.permutation(48), 16, 1e-3)
         fits.append(flat)
     assert_array_equal(fits[0], fits[1])
+
+
+def test_a_table_network_predicts_in_blocks():
+    X = _table(300)
+    net = _realmlp_like(4, 3)
+    flat = net.init_params(np.random.RandomState(0), X)
+    whole = net.predict(*net.unpack(flat), X, block=64)  # five blocks
+    parts = [net.predict(*net.unpack(flat), X[a:a + 100]) for a in (0, 100, 200)]
+    assert_allclose(whole, np.vstack(parts), rtol=1e-13)
