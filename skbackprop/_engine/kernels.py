@@ -219,8 +219,8 @@ class ArrayApiKernels:
 
     def flat_gradient(self, grad, coef_grads, intercept_grads):
         xp = self.ns.xp
-        # a layer without intercepts gives None
-        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads]
+        # a layer without coefficients or intercepts gives None
+        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads if g is not None]
                          + [g for g in intercept_grads if g is not None])
 
     def penalty(self, weights, l2):

@@ -16,10 +16,11 @@ trainer need nothing new.  :class:`CategoricalEmbedding` must come first:
 it turns the codes into their embeddings, passing the other columns
 through.
 
-Which layer runs where: :class:`Scale` uses the kernels' operations only
-and runs on every backend; the others are numpy-only (the array API has no
-scatter-add, and they are written with numpy), so the array-API trainer
-refuses them by name.  The compiled tiny epoch
+Which layer runs where: all on numpy; on the array API all but
+:class:`CategoricalEmbedding` (the standard has no scatter-add: the
+array-API trainer refuses it by name) -- :class:`Scale` through the
+kernels' operations, the others with array-API forms beside their numpy
+ones (the same arithmetic in the same order).  The compiled tiny epoch
 knows standard dense layers only (:attr:`.network.Network.plain`).
 """
 
@@ -54,6 +55,21 @@ def _numpy_only(layer):
         f"layer {type(layer).__name__} has no array-API version yet; pass "
         "numpy arrays (or leave array_api_dispatch off) to use it."
     )
+
+
+def _on_device(layer, ops, name, make, dtype=None):
+    """``make()``, a host array, on the device of the array-API kernels
+    ``ops`` (in ``dtype``), made once per namespace, device and dtype."""
+    cache = layer.__dict__.setdefault("_device_arrays", {})
+    key = (id(ops.ns.xp), str(ops.ns.device), name, str(dtype))
+    if key not in cache:
+        cache[key] = ops.ns.asarray(make(), dtype=dtype)
+    return cache[key]
+
+
+def _flat(xp, *arrays):
+    """``arrays`` raveled and joined: a block of the flat gradient."""
+    return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
 
 
 def _dense_input(layer, a_prev):
@@ -374,9 +390,6 @@ class PeriodicEmbedding(_Placed):
         embedded = (np.abs(V).sum(axis=1) + np.abs(u)).max(initial=0.0)
         return max(in_bound, float(embedded))
 
-    def require_array_api(self, output=False):
-        _numpy_only(self)
-
     def buffers(self, capacity, dtype, rate=0.0, first=False):
         buf = super().buffers(capacity, dtype, rate, first)
         if capacity is not None:
@@ -395,6 +408,8 @@ class PeriodicEmbedding(_Placed):
         return store[:shape[0] * n * width].reshape(shape)
 
     def forward(self, ops, params, a_prev, buf, n, training=True):
+        if not ops.in_place:
+            return self._xp_forward(ops, params, a_prev, buf, n)
         w, V, b, u = params
         a_prev = _dense_input(self, a_prev)
         dtype = np.result_type(a_prev.dtype, w.dtype)
@@ -417,6 +432,9 @@ class PeriodicEmbedding(_Placed):
 
     def backward(self, ops, params, grads, a_prev, upstream, buf, n,
                  is_delta=False, need_input_grad=True):
+        if not ops.in_place:
+            return self._xp_backward(ops, params, upstream, buf, n,
+                                     need_input_grad)
         w, V, _, _ = params
         w_grad, V_grad, b_grad, u_grad = grads
         m, width = self.columns.size, self.columns.size * self.dims
@@ -439,6 +457,37 @@ class PeriodicEmbedding(_Placed):
             through_x = np.matmul(q, w[:, :, None])[:, :, 0].T  # (n, m)
             input_grad[:, self._columns] += TWO_PI * through_x
         return input_grad, None, None
+
+    # the same arithmetic on an array-API namespace (new arrays)
+    def _xp_forward(self, ops, params, a_prev, buf, n):
+        xp, (w, V, b, u) = ops.ns.xp, params
+        index = _on_device(self, ops, "columns", lambda: self.columns)
+        x = xp.permute_dims(xp.take(a_prev, index, axis=1), (1, 0))
+        phase = x[:, :, None] * w[:, None, :] * TWO_PI + b[:, None, :]
+        cos = xp.cos(phase)
+        embedded = xp.permute_dims(cos @ V + u[:, None, :], (1, 0, 2))
+        embedded = xp.reshape(embedded, (n, self.columns.size * self.dims))
+        buf.phase, buf.cos, buf.x = phase, cos, x
+        buf.output = xp.concat([embedded, a_prev], axis=1)
+        return buf.output
+
+    def _xp_backward(self, ops, params, upstream, buf, n, need_input_grad):
+        xp, (w, V, _, _) = ops.ns.xp, params
+        m, width = self.columns.size, self.columns.size * self.dims
+        g = xp.reshape(upstream[:, :width], (n, m, self.dims))
+        g = xp.permute_dims(g, (1, 0, 2))
+        V_grad = xp.permute_dims(buf.cos, (0, 2, 1)) @ g
+        q = -((g @ xp.permute_dims(V, (0, 2, 1))) * xp.sin(buf.phase))
+        w_grad = (buf.x[:, None, :] @ q)[:, 0, :] * TWO_PI
+        input_grad = None
+        if need_input_grad:  # onto the embedded columns: a 0/1 product
+            select = _on_device(self, ops, "select",
+                                lambda: np.eye(self.fan_in)[self.columns],
+                                upstream.dtype)
+            through = xp.permute_dims((q @ w[:, :, None])[:, :, 0], (1, 0))
+            input_grad = upstream[:, width:] + (TWO_PI * through) @ select
+        return (input_grad, _flat(xp, w_grad, V_grad),
+                _flat(xp, xp.sum(q, axis=1), xp.sum(g, axis=1)))
 
 
 class ParametricActivation(_Placed):
@@ -482,7 +531,7 @@ class ParametricActivation(_Placed):
         return in_bound + alpha * (2.0 * in_bound + 1.0)
 
     def require_array_api(self, output=False):
-        _numpy_only(self)
+        self.activation.require_array_api()
 
     def buffers(self, capacity, dtype, rate=0.0, first=False):
         buf = LayerBuffers(rate)
@@ -498,6 +547,8 @@ class ParametricActivation(_Placed):
         return buf
 
     def forward(self, ops, params, a_prev, buf, n, training=True):
+        if not ops.in_place:
+            return self._xp_forward(ops, params, a_prev, buf, training)
         (alpha, _), z = params, a_prev
         dtype = np.result_type(z.dtype, alpha.dtype)
         f = _store(buf.extra.get("f"), n, (self.fan_out,), dtype)
@@ -514,6 +565,8 @@ class ParametricActivation(_Placed):
 
     def backward(self, ops, params, grads, a_prev, upstream, buf, n,
                  is_delta=False, need_input_grad=True):
+        if not ops.in_place:
+            return self._xp_backward(ops, params, upstream, buf, need_input_grad)
         alpha, g = params[0], upstream
         if buf.rate > 0:
             g *= buf.mask
@@ -530,6 +583,27 @@ class ParametricActivation(_Placed):
             g *= 1.0 - alpha
             input_grad += g
         return input_grad, grads[0], None
+
+    # the same arithmetic on an array-API namespace (new arrays)
+    def _xp_forward(self, ops, params, z, buf, training):
+        alpha = params[0]
+        f = self.activation.xp_forward(ops.ns, ops.constants(z.dtype), z)
+        buf.a, buf.z = f, z
+        buf.output = (f - z) * alpha + z
+        if training and buf.rate > 0:
+            buf.output = buf.output * buf.mask
+        return buf.output
+
+    def _xp_backward(self, ops, params, upstream, buf, need_input_grad):
+        xp, alpha, g = ops.ns.xp, params[0], upstream
+        if buf.rate > 0:
+            g = g * buf.mask
+        alpha_grad = xp.sum((buf.a - buf.z) * g, axis=0)
+        input_grad = None
+        if need_input_grad:
+            input_grad = (self.activation.xp_backward(ops.ns, g * alpha, buf.a, buf.z)
+                          + g * (1.0 - alpha))
+        return input_grad, alpha_grad, None
 
 
 class PiecewiseLinearEncoding(_Placed):
@@ -599,10 +673,9 @@ class PiecewiseLinearEncoding(_Placed):
     def bound(self, params, in_bound, output=False):
         return np.inf  # the outer bins grow with x: the check computes
 
-    def require_array_api(self, output=False):
-        _numpy_only(self)
-
     def forward(self, ops, params, a_prev, buf, n, training=True):
+        if not ops.in_place:
+            return self._xp_forward(ops, a_prev, buf, training)
         a_prev = _dense_input(self, a_prev)
         x = a_prev[:, self.columns[self._owner]]
         ratio = np.subtract(x, self._lower, out=x)
@@ -621,6 +694,8 @@ class PiecewiseLinearEncoding(_Placed):
                  is_delta=False, need_input_grad=True):
         if not need_input_grad:
             return None, None, None
+        if not ops.in_place:
+            return self._xp_backward(ops, upstream, buf), None, None
         bins = self._lower.size
         input_grad = _store(buf.input_grad_store, n, (self.fan_in,), upstream.dtype)
         input_grad[...] = upstream[:, bins:]
@@ -629,6 +704,32 @@ class PiecewiseLinearEncoding(_Placed):
         np.add.at(sums.T, self._owner, through.T)
         input_grad[:, self.columns] += sums
         return input_grad, None, None
+
+    # the same arithmetic on an array-API namespace (new arrays)
+    def _bins_on_device(self, ops, dtype):
+        return [_on_device(self, ops, name, lambda name=name: getattr(self, name),
+                           dtype) for name in ("_lower", "_width", "_floor",
+                                               "_ceiling")]
+
+    def _xp_forward(self, ops, a_prev, buf, training):
+        xp = ops.ns.xp
+        lower, width, floor, ceiling = self._bins_on_device(ops, a_prev.dtype)
+        owner = _on_device(self, ops, "owner", lambda: self.columns[self._owner])
+        ratio = (xp.take(a_prev, owner, axis=1) - lower) / width
+        encoded = xp.minimum(xp.maximum(ratio, floor), ceiling)
+        buf.slope = (ratio > floor) & (ratio < ceiling) if training else None
+        buf.output = xp.concat([encoded, a_prev], axis=1)
+        return buf.output
+
+    def _xp_backward(self, ops, upstream, buf):
+        xp, bins = ops.ns.xp, self._lower.size
+        width = self._bins_on_device(ops, upstream.dtype)[1]
+        spread = _on_device(self, ops, "spread",  # bin -> its column, 0/1
+                            lambda: np.eye(self.fan_in)[self.columns[self._owner]],
+                            upstream.dtype)
+        zero = ops.constants(upstream.dtype).zero
+        through = xp.where(buf.slope, upstream[:, :bins] / width, zero)
+        return upstream[:, bins:] + through @ spread
 
 
 def _check_edges(layer):
