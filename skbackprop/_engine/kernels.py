@@ -219,9 +219,7 @@ class ArrayApiKernels:
 
     def flat_gradient(self, grad, coef_grads, intercept_grads):
         xp = self.ns.xp
-        # a layer without coefficients or intercepts gives None
-        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads if g is not None]
-                         + [g for g in intercept_grads if g is not None])
+        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads] + intercept_grads)
 
     def penalty(self, weights, l2):
         if isinstance(l2, (int, float)) and l2 == 0.0:
@@ -278,11 +276,9 @@ def tiny_epoch_loop(network, capacity, planned_batches):
     path: the loop cannot compile a Python function into its switch), or
     no numba; a network with another layer kind (:attr:`.network.Network.plain`)
     runs on the numpy path too."""
-    if not network.plain:  # the loop knows standard dense layers only
-        return None
     units = network.layer_units
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
-    if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
+    if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES or not network.plain:
         return None
     entries = [*network.activations, network.loss]
     if any(entry.tiny_code is None for entry in entries):
