@@ -44,6 +44,12 @@ def _store(store, n, tail, dtype):
     return store[:n] if store is not None else np.empty((n, *tail), dtype)
 
 
+def _rows(store, n):
+    """The leading ``n`` rows of ``store`` (None: a backend returning new
+    arrays)."""
+    return None if store is None else store[:n]
+
+
 def _no_dropout(layer, rate):
     if rate > 0:
         raise ValueError(f"dropout applies to Dense layers; {layer!r} got a "
@@ -153,10 +159,6 @@ class Scale(_Placed):
         return input_grad, ops.column_sum(product, grads[0]), None
 
 
-def _rows(store, n):
-    return None if store is None else store[:n]
-
-
 class CategoricalEmbedding(_Placed):
     r"""Embeddings of categorical codes, next to the other columns.
 
@@ -171,7 +173,7 @@ class CategoricalEmbedding(_Placed):
     gradient of its output columns into the rows of the codes seen,
     :math:`\partial J / \partial T_j[c] = \sum_{i: c_{ij} = c} g_{i,j}`
     (one ``bincount`` over every table); the gradient with respect to the
-    codes is 0, and the other columns' passes through.  The tables lie one
+    codes is 0, and the other columns' gradient passes through.  The tables lie one
     after the other, C-ordered, in the coefficients' block (the L2 penalty
     reaches them); their group is ``"tables"``.  Initialisation: ``N(0, 1)``
     (pytabkit's).
@@ -191,8 +193,11 @@ class CategoricalEmbedding(_Placed):
         self.fan_in = int(fan_in)
         self.columns = np.asarray(columns, dtype=np.intp).reshape(-1)
         self.cardinalities = np.asarray(cardinalities, dtype=np.intp).reshape(-1)
-        k = self.columns.size
-        self.dims = np.broadcast_to(np.asarray(dims, dtype=np.intp), (k,)).copy()
+        k, dims = self.columns.size, np.asarray(dims, dtype=np.intp).reshape(-1)
+        if dims.size not in (1, k):
+            raise ValueError(f"CategoricalEmbedding got {k} code columns but "
+                             f"{dims.size} dims.")
+        self.dims = np.broadcast_to(dims, (k,)).copy()
         _check_codes(self)
         others = np.setdiff1d(np.arange(self.fan_in), self.columns)
         self.others = _as_slice(others)

@@ -202,6 +202,8 @@ def test_categorical_embedding_gradchecks(loss):
 def test_categorical_embedding_refuses_bad_columns_by_name():
     with pytest.raises(ValueError, match="2 code columns but 1 cardinalities"):
         CategoricalEmbedding(4, [2, 3], [3])
+    with pytest.raises(ValueError, match="2 code columns but 3 dims"):
+        CategoricalEmbedding(4, [2, 3], [3, 3], dims=[2, 2, 2])
     with pytest.raises(ValueError, match=r"must lie in \[0, 4\)"):
         CategoricalEmbedding(4, [4], [3])
     with pytest.raises(ValueError, match="repeated"):
