@@ -218,8 +218,9 @@ class ArrayApiKernels:
         return value, delta
 
     def flat_gradient(self, grad, coef_grads, intercept_grads):
-        xp = self.ns.xp
-        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads] + intercept_grads)
+        # a layer without intercepts gives None
+        grads = [g for g in coef_grads + intercept_grads if g is not None]
+        return self.ns.xp.concat([self.ns.xp.reshape(g, (-1,)) for g in grads])
 
     def penalty(self, weights, l2):
         if isinstance(l2, (int, float)) and l2 == 0.0:

@@ -427,11 +427,8 @@ class Network:
             upstream, coef_grad, intercept_grad = self.layers[i].backward(
                 ops, params[i], grads[i], a_prev, upstream, ws.layers[i], n,
                 is_delta=i == len(self.layers) - 1, need_input_grad=i > 0)
-            # (None: a layer without coefficients or intercepts)
-            if coef_grad is not None:
-                coef_grads.insert(0, coef_grad)
-            if intercept_grad is not None:
-                intercept_grads.insert(0, intercept_grad)
+            coef_grads.insert(0, coef_grad)
+            intercept_grads.insert(0, intercept_grad)
         return loss, ops.flat_gradient(grad, coef_grads, intercept_grads)
 
     def penalty(self, flat, l2, ops=NUMPY):
