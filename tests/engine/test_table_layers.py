@@ -671,3 +671,20 @@ def test_the_array_api_trainer_trains_a_table_network_as_numpy_does():
                           np.random.RandomState(2).permutation(32), 8, 1e-3)
         fits.append(np.asarray(data[0]))
     assert_allclose(fits[1], fits[0], rtol=1e-9, atol=1e-12)
+
+
+def test_per_group_factors_of_a_table_network_reach_the_optimizer():
+    X = _table(32)
+    Y = np.eye(3)[X[:, 2].astype(int) % 3]
+    net = _table_network()
+    rng = np.random.RandomState(0)
+    flat = net.init_params(rng)
+    start = flat.copy()
+    frozen = net.per_parameter(lambda layer, name: 0.0 if name == "tables" else 1.0)
+    opt = Adam(net.n_params, np.float64, learning_rate_init=0.01, lr_factors=frozen)
+    trainer = Trainer(net, opt, 8, kernels=NUMPY)
+    for _ in range(2):
+        trainer.epoch(flat, X, Y, None, rng.permutation(32), 8, 0.0)
+    tables = net.layers[0].coef_slice
+    assert_array_equal(flat[tables], start[tables])
+    assert (flat[net.layers[1].coef_slice] != start[net.layers[1].coef_slice]).all()
