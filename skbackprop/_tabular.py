@@ -348,7 +348,9 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels.
     n_features_in_ : int
+        The number of columns of ``X`` at fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has column names.
     coefs_, intercepts_ : list of ndarray
@@ -360,6 +362,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     validation_scores_ : list of float or None
         The validation accuracy of each epoch (None without a split).
     best_validation_score_ : float or None
+        The best of ``validation_scores_``: the kept epoch's.
 
     See Also
     --------
@@ -542,14 +545,19 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     Attributes
     ----------
     n_features_in_ : int
+        The number of columns of ``X`` at fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has column names.
     n_outputs_ : int
+        The number of targets.
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         The targets' standardisation.
     coefs_, intercepts_ : list of ndarray
+        The network's weights and biases, layer by layer.
     n_iter_ : int
+        Epochs trained.
     loss_curve_ : list of float
+        The training loss of each epoch.
     validation_scores_ : list of float or None
         Minus the mean squared error of the standardised targets on the
         validation split, per epoch.
