@@ -48,13 +48,15 @@ from ._engine import (
     ACTIVATIONS,
     SCHEDULES,
     Adam,
+    CategoricalEmbedding,
+    Dense,
     Network,
+    PeriodicEmbedding,
+    Scale,
     get_activation,
     get_loss,
     predict,
 )
-from ._engine.layers import Dense
-from ._engine.table_layers import CategoricalEmbedding, PeriodicEmbedding, Scale
 from ._fit_state import FitConfig, TrainingRecord
 from ._table import TableEncoder, is_frame
 from ._validation import (
