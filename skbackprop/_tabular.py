@@ -489,7 +489,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         The class labels.
     n_features_in_ : int
         The number of columns of ``X`` at fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has column names.
     coefs_, intercepts_ : list of ndarray
         The network's weights and biases, layer by layer.
@@ -674,11 +674,11 @@ random_state, verbose
     ----------
     n_features_in_ : int
         The number of columns of ``X`` at fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has column names.
     n_outputs_ : int
         The number of targets.
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+    y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         The targets' standardisation.
     coefs_, intercepts_ : list of ndarray
         The network's weights and biases, layer by layer.
