@@ -366,7 +366,8 @@ class _BaseTabularMLP(BaseEstimator):
         raise NotImplementedError(
             f"to_onnx cannot export {type(self).__name__}: its table encoder "
             "(median imputation with missing indicators, robust scaling with "
-            "smooth clipping, one-hot categories) has no ONNX converter yet. "
+            "smooth clipping, categorical codes) and its embedding layers have "
+            "no ONNX converter yet. "
             "Export BackpropMLPClassifier/BackpropMLPRegressor behind a "
             "scikit-learn preprocessing Pipeline instead.")
 
