@@ -31,6 +31,7 @@ Modules pair each forward computation with its derivative:
 
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 from .gradcheck import gradcheck, numerical_gradient
+from .layers import Dense
 from .losses import LOSSES, get_loss, smooth_targets
 from .namespace import ArrayNamespace
 from .network import Network, Workspace
@@ -42,15 +43,20 @@ from .optimizers import (
     optimizer_from_state,
 )
 from .schedules import SCHEDULES, schedule_factor
+from .table_layers import CategoricalEmbedding, PeriodicEmbedding, Scale
 from .trainer import Trainer, batch_plan, make_trainer, predict
 
 __all__ = [
     "ACTIVATIONS",
     "ArrayNamespace",
+    "CategoricalEmbedding",
+    "Dense",
     "OUTPUT_ACTIVATIONS",
+    "PeriodicEmbedding",
     "LOSSES",
     "SCHEDULES",
     "SGD",
+    "Scale",
     "Adam",
     "Network",
     "Trainer",
