@@ -132,10 +132,17 @@ class Divergence(StoppingRule):
         if config.validates and not first_epoch:
             record.end_epoch(epoch.loss, epoch.n_samples, config.verbose)
             record.add_validation_score(float("nan"), config.verbose)
-        diverged(config.learning_rate_init, first_epoch,
-                 kept="best epoch (by validation score)" if config.validates
-                 else "last finite epoch")
+        diverged(config.learning_rate_init, first_epoch, kept=_kept(config))
         return True
+
+
+def _kept(config):
+    """Which epoch's weights a fit ends with (see :func:`best_epoch_rules`),
+    in words."""
+    rules = best_epoch_rules(config)
+    if not rules:
+        return "last finite epoch"
+    return f"best epoch (by {rules[0].criterion.replace('_', ' ')})"
 
 
 def diverged(learning_rate_init, first_epoch, kept="last finite epoch"):

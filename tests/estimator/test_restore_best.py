@@ -78,3 +78,23 @@ def test_validation_score_needs_early_stopping():
 def test_lbfgs_keeps_its_last_iterate():
     kept = _fit(solver="lbfgs", max_iter=20, restore_best="training_loss")
     _assert_same_weights(kept, _fit(solver="lbfgs", max_iter=20))
+
+
+@pytest.mark.parametrize("restore_best, kept", [
+    ("training_loss", r"best epoch \(by training loss\)"),
+    ("last", "last finite epoch"),
+])
+def test_a_divergence_says_which_weights_are_kept(restore_best, kept):
+    from sklearn.datasets import load_iris
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skbackprop import BackpropMLPRegressor
+
+    X_iris, y_iris = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                  learning_rate_init=1, max_iter=20, early_stopping=True,
+                  random_state=0, restore_best=restore_best)
+    with pytest.warns(ConvergenceWarning, match="Training diverged.* the weights "
+                      f"of the {kept} are kept"):
+        mlp = BackpropMLPRegressor(**params).fit(X_iris, y_iris)
+    assert np.isfinite(mlp.predict(X_iris)).all()
