@@ -179,6 +179,7 @@ class StaticStepTrainer(ArrayApiTrainer):
         self.counter = ns.asarray(np.zeros(1, np.int64))
         self.total = ns.asarray(0.0, dtype=params.dtype)
         self.salts = ns.asarray(np.zeros((len(self.network.layers), 2), np.int64))
+        self.kernels.constants(params.dtype)  # made now: no transfer in a step
         data = (params, X, Y, sample_weight, l2 != 0)
         self._steps = {batch_size: self._replayed(self._step_of(*data, None))}
         if short:
