@@ -70,15 +70,24 @@ def checks(mode_rows, captured):
 
 
 def count_static_epochs():
-    """``{"captured": n, "eager": m}``: the epochs each form of the static
-    step trained from now on (a check that the modes did run it)."""
+    """``{"captured": n, "eager": m, "replays": r, "errors": [...]}``: the
+    epochs each form of the static step trained from now on, the graph
+    replays, and the capture errors (a captured step that torch failed to
+    capture runs eagerly): the check that the modes ran what they say."""
     from skbackprop._engine import captured
 
-    counts, epoch = {"captured": 0, "eager": 0}, captured.StaticStepTrainer.epoch
+    counts = {"captured": 0, "eager": 0, "replays": 0, "errors": []}
+    epoch = captured.StaticStepTrainer.epoch
 
     def counted(self, *args, **kwargs):
         counts["captured" if self.graphs else "eager"] += 1
-        return epoch(self, *args, **kwargs)
+        before = self.replays
+        try:
+            return epoch(self, *args, **kwargs)
+        finally:
+            counts["replays"] += self.replays - before
+            if self.capture_error is not None:
+                counts["errors"].append(repr(self.capture_error))
 
     captured.StaticStepTrainer.epoch = counted
     return counts
@@ -94,9 +103,13 @@ def main(argv=None):
     counts = count_static_epochs()
     _, mode_rows = array_api.main(bench_args(args.tiny, args.max_seconds))
     ok = checks(mode_rows, "on" if args.tiny else "auto")
-    ran = counts["eager"] > 0 and (args.tiny or counts["captured"] > 0)
+    ran = counts["eager"] > 0 and (args.tiny or counts["replays"] > 0)
     print(f"- static-step epochs: {counts['captured']} captured, "
-          f"{counts['eager']} eager: {'ok' if ran else 'FAILED'}")
+          f"{counts['eager']} eager, {counts['replays']} graph replays: "
+          f"{'ok' if ran else 'FAILED'}")
+    for error in sorted(set(counts["errors"])):
+        print(f"- FAILED capture (the step ran eagerly): {error}")
+    ok = ok and not counts["errors"]
     return 0 if ok and ran else 1
 
 

@@ -143,6 +143,7 @@ class StaticStepTrainer(ArrayApiTrainer):
                          seed=seed, epoch=epoch)
         self.graphs = graphs
         self._bound = None  # the arrays the buffers and graphs were made for
+        self.replays, self.capture_error = 0, None  # see _replayed
 
     def epoch(self, params, X, Y, sample_weight, order, batch_size, l2,
               per_batch=False):
@@ -256,7 +257,9 @@ class StaticStepTrainer(ArrayApiTrainer):
     def _replayed(self, step):
         """``step`` itself, or with ``graphs`` a callable that runs it
         eagerly :data:`WARMUP_STEPS` times on a side stream, then captures
-        it once and replays the graph."""
+        it once and replays the graph.  A step torch fails to capture runs
+        eagerly from then on (the same step, unrecorded: a capture runs
+        nothing), the error kept in ``capture_error``."""
         if not self.graphs:
             return step
         import torch
@@ -265,6 +268,12 @@ class StaticStepTrainer(ArrayApiTrainer):
 
         def replay():
             calls[0] += 1
+            if calls[0] == WARMUP_STEPS + 1:
+                try:
+                    with torch.cuda.graph(graph):
+                        step()  # recorded, not run
+                except RuntimeError as exc:
+                    self.capture_error, calls[0] = exc, -math.inf
             if calls[0] <= WARMUP_STEPS:
                 side = torch.cuda.Stream()
                 side.wait_stream(torch.cuda.current_stream())
@@ -272,10 +281,8 @@ class StaticStepTrainer(ArrayApiTrainer):
                     step()
                 torch.cuda.current_stream().wait_stream(side)
                 return
-            if calls[0] == WARMUP_STEPS + 1:
-                with torch.cuda.graph(graph):
-                    step()  # recorded, not run
             graph.replay()
+            self.replays += 1
 
         return replay
 

@@ -270,3 +270,92 @@ def test_a_bad_switch_is_refused_and_leaves_the_model(monkeypatch):
         _fit(monkeypatch, "sometimes", est, X_NP, Y_NP)
     for got, want in zip(_host(est.coefs_), before):
         assert_array_equal(got, want)
+
+
+class FakeGraphs:
+    """torch.cuda's graphs and streams on the CPU, for the bookkeeping of
+    :meth:`StaticStepTrainer._replayed`: a capture records the step
+    without running it (the state it changes is put back on exit), a
+    replay runs it; ``fail`` makes every capture raise."""
+
+    def __init__(self, monkeypatch, fail=False):
+        self.trainers, self.fail, fakes = [], fail, self
+        replayed = captured.StaticStepTrainer._replayed
+
+        class Graph:
+            def __init__(self):
+                self.step = fakes.pending
+
+            def replay(self):
+                self.step()
+
+        def recording(self, step):
+            fakes.trainers.append(self)
+            fakes.pending = step
+            return replayed(self, step)
+
+        class Stream:
+            def wait_stream(self, other):
+                pass
+
+        monkeypatch.setattr(captured.StaticStepTrainer, "_replayed", recording)
+        monkeypatch.setattr(captured, "static_step_mode", lambda *a: "graph")
+        monkeypatch.setattr(torch.cuda, "CUDAGraph", Graph)
+        monkeypatch.setattr(torch.cuda, "graph", self.capture)
+        monkeypatch.setattr(torch.cuda, "Stream", Stream)
+        monkeypatch.setattr(torch.cuda, "current_stream", Stream)
+        monkeypatch.setattr(torch.cuda, "stream", lambda s: _Nothing())
+
+    def capture(self, graph):
+        if self.fail:
+            raise RuntimeError("operation not permitted when stream is capturing")
+        return _PutBack(self.trainers[-1])
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _PutBack(_Nothing):
+    """The trainer's device state as it was on entry, on exit."""
+
+    def __init__(self, trainer):
+        self.arrays = [trainer._bound[0], *trainer.optimizer.state_arrays(),
+                       trainer.counter, trainer.total]
+
+    def __enter__(self):
+        self.saved = [a.clone() for a in self.arrays]
+        return self
+
+    def __exit__(self, *exc):
+        for a, saved in zip(self.arrays, self.saved):
+            a[...] = saved
+        return False
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_the_graphs_bookkeeping(monkeypatch, static_epochs, fail):
+    """Two eager steps of each shape, one capture, then replays: the fit
+    of the step run eagerly, bit for bit.  A capture that fails leaves the
+    step eager (the same fit), the error kept."""
+    params = dict(hidden_layer_sizes=(12,), max_iter=4, batch_size=64,
+                  alpha=1e-3, random_state=0, tol=0.0)
+    eager = _fit(monkeypatch, "eager", BackpropMLPClassifier(**params), X_NP, Y_NP)
+    fakes = FakeGraphs(monkeypatch, fail)
+    graphed = _fit(monkeypatch, "on", BackpropMLPClassifier(**params), X_NP, Y_NP)
+    assert static_epochs[0] == 8
+    _assert_same_fit(graphed, eager)
+    (trainer,) = set(fakes.trainers)
+    assert trainer.graphs
+    full_steps, short_steps = 4 * (X_NP.shape[0] // 64), 4
+    warmups = 2 * captured.WARMUP_STEPS
+    if fail:
+        assert trainer.replays == 0
+        assert "stream is capturing" in str(trainer.capture_error)
+    else:
+        assert trainer.replays == full_steps + short_steps - warmups
+        assert trainer.capture_error is None
