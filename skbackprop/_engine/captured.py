@@ -95,15 +95,20 @@ def static_step_mode(ns, optimizer, environ=os.environ):
 
 
 def _sgd_settings(optimizer, rate):
+    """:meth:`.optimizers.SGD.step_settings` with the learning rate ``rate``."""
     return rate, optimizer.momentum, optimizer.nesterov
 
 
 def _adam_settings(optimizer, rate):
+    """:meth:`.optimizers.Adam.step_settings` with the step size ``rate``
+    (without advancing the step count: :func:`_adam_rates` does)."""
     return (optimizer.beta_1, optimizer.beta_2, rate,
             optimizer.epsilon / math.sqrt(1.0 - optimizer.beta_2))
 
 
 def _sgd_rates(optimizer, count):
+    """SGD's learning rate for its next ``count`` steps (constant within
+    an epoch)."""
     return np.full(count, optimizer.learning_rate)
 
 
@@ -246,6 +251,8 @@ class StaticStepTrainer(ArrayApiTrainer):
         return step
 
     def _draw_salted(self, X_b, keys):
+        """Write the batch's dropout masks (rows of ``keys``) into the
+        workspace, salted from the device salts of the epoch."""
         ws = self.workspace
         salts = [(self.salts[i, 0], self.salts[i, 1])
                  for i in range(len(ws.layers))]
@@ -293,6 +300,8 @@ def _settings_of(optimizer):
 
 
 def _same(bound, key):
+    """Whether ``key`` names what ``bound`` does: the same arrays, equal
+    other values."""
     return len(bound) == len(key) and all(
         a is b or (not hasattr(a, "shape") and not hasattr(b, "shape") and a == b)
         for a, b in zip(bound, key))
