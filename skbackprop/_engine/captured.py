@@ -86,7 +86,10 @@ def static_step_mode(ns, optimizer, environ=os.environ):
             f"SKBACKPROP_CAPTURE={environ['SKBACKPROP_CAPTURE']!r} is not one "
             f"of {', '.join(CAPTURE_MODES)}."
         )
-    if mode == "off" or not ns.is_torch or type(optimizer) not in _SETTINGS:
+    # weight decay and per-parameter factors are steps of their own
+    # (optimizers._Stochastic._decoupled_update), not settings of this one
+    if (mode == "off" or not ns.is_torch or type(optimizer) not in _SETTINGS
+            or not optimizer.plain):
         return None
     cuda = getattr(ns.device, "type", str(ns.device)).startswith("cuda")
     if mode == "eager" or (mode == "on" and not cuda):
@@ -108,8 +111,10 @@ def _adam_settings(optimizer, rate):
 
 def _sgd_rates(optimizer, count):
     """SGD's learning rate for its next ``count`` steps (constant within
-    an epoch)."""
-    return np.full(count, optimizer.learning_rate)
+    an epoch, but under a learning-rate schedule: then advancing it)."""
+    if not optimizer.counts_steps:
+        return np.full(count, optimizer.learning_rate)
+    return np.array([optimizer.step_settings()[0] for _ in range(count)])
 
 
 def _adam_rates(optimizer, count):
@@ -118,7 +123,7 @@ def _adam_rates(optimizer, count):
     if count == 0:
         return np.empty(0)
     rates, steps = optimizer.rates_and_steps(optimizer.t + 1, count)
-    optimizer.t += count
+    optimizer.skip_steps(count)  # and a learning-rate schedule's count
     optimizer.learning_rate = float(rates[-1])
     return steps
 
@@ -171,8 +176,11 @@ class StaticStepTrainer(ArrayApiTrainer):
         for the same ones (a new array, a changed optimizer setting or
         state array, makes them anew: a graph holds addresses)."""
         opt = self.optimizer
+        # a graph holds the dropout rates too: a dropout schedule's new
+        # rates make the steps anew
+        rates = tuple(buf.rate for buf in self.workspace.layers)
         key = (params, X, Y, sample_weight, *opt.state_arrays(), batch_size,
-               l2 != 0, _settings_of(opt))
+               l2 != 0, _settings_of(opt), rates)
         if self._bound is not None and _same(self._bound, key):
             return
         self._bound = key
