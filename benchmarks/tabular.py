@@ -639,10 +639,12 @@ class Variant(NamedTuple):
 # one whose parameters neither estimator has is reported as not run.
 ABLATIONS = (
     Variant("defaults", {}, "the tabular estimator at its defaults"),
-    Variant("no-smooth-clip", {"smooth_clip": False},
+    Variant("no-smooth-clip", {"smooth_clip": None},
             "robust scaling without the smooth clipping"),
     Variant("standard-scaling", {"numeric_scaling": "standard"},
-            "mean/std scaling instead of robust scaling + smooth clip"),
+            "mean/std scaling instead of robust scaling"),
+    Variant("no-missing-indicator", {"missing_indicator": False},
+            "no indicator column for a numeric column's missing values"),
     Variant("no-numeric-embedding", {"numeric_embedding": None},
             "numeric columns enter as they are (no periodic embedding)"),
     Variant("one-hot-only", {"categorical_embedding": "onehot"},
@@ -696,7 +698,7 @@ def variant_label(variant):
 
 def run_ablation(variants, tables, n_folds, quiet, base=None):
     """HGB, the linear model and every runnable variant on ``tables``, the
-    models taking turns table by table; ``(results, not_run)``."""
+    models taking turns table by table; ``(results, not_run, failures)``."""
     factories = {"hgb": hgb_factory, "linear": linear_factory}
     not_run = []
     for variant in variants:
@@ -705,8 +707,10 @@ def run_ablation(variants, tables, n_folds, quiet, base=None):
             not_run.append(variant)
         else:
             factories[variant_label(variant)] = factory
-    results = run_models(list(factories), tables, n_folds, quiet, factories)
-    return results, not_run
+    failures = {}
+    results = run_models(list(factories), tables, n_folds, quiet, factories,
+                         failures)
+    return results, not_run, failures
 
 
 def common_total(results, other, field):
@@ -771,7 +775,8 @@ def summary_markdown(rows, whats=None):
     return "\n".join(lines)
 
 
-def ablation_report(results, reference, not_run, n_folds, tables):
+def ablation_report(results, reference, not_run, n_folds, tables,
+                    failures=None):
     """The ablation's markdown: what was run, on what, and the table."""
     whats = {variant_label(v): v.what for v in ABLATIONS}
     whats.update(hgb="HistGradientBoosting at defaults (this run)",
@@ -796,6 +801,8 @@ def ablation_report(results, reference, not_run, n_folds, tables):
         text += ["", "Not run (the estimators have no such parameter): "
                  + ", ".join(f"{v.name} ({', '.join(v.params)})"
                              for v in not_run) + "."]
+    for label, why in (failures or {}).items():
+        text += ["", f"Failed: {label} ({why})."]
     return "\n".join(text)
 
 
@@ -840,14 +847,15 @@ def main_ablation(args, base=None):
     variants = select_variants(args.variants)
     print(f"ablation: {len(variants)} variants, {len(tables)} tables, "
           f"{n_folds} folds; machine: {machine()}")
-    results, not_run = run_ablation(variants, tables, n_folds, args.quiet,
-                                    base)
+    results, not_run, failures = run_ablation(variants, tables, n_folds,
+                                              args.quiet, base)
     keys = {t.key for t in tables}
     reference = {m: {k: r for k, r in tables_.items() if k in keys}
                  for m, tables_ in reference_records(
                      ["realmlp"], args.results_dir, n_folds).items()}
     reference.update({m: results[m] for m in ("hgb", "linear")})
-    report = ablation_report(results, reference, not_run, n_folds, tables)
+    report = ablation_report(results, reference, not_run, n_folds, tables,
+                             failures)
     print()
     print(report)
     if args.save:
@@ -916,13 +924,17 @@ def print_corpus():
               f"{', '.join(t.drop) or '-'} | {t.why} |")
 
 
-def run_models(models, tables, n_folds, quiet, factories=None):
+def run_models(models, tables, n_folds, quiet, factories=None,
+               failures=None):
     """``{model: {table key: result}}``, the models taking turns table by
     table, so that a change in the machine's load hits them alike.
 
     ``factories`` maps names to factories (default: ``MODELS``); a factory
     returns ``None`` for a task it cannot run (its package absent, its
     parameters missing there); one that runs neither task is reported.
+    With a dict ``failures``, a model whose fit raises is dropped from the
+    run and ``failures[model]`` says where and why (an ablation variant
+    with a value the estimator refuses); without it the error propagates.
     """
     factories = MODELS if factories is None else factories
     runs = {}  # model -> the tasks it runs
@@ -934,10 +946,18 @@ def run_models(models, tables, n_folds, quiet, factories=None):
             print(f"NOT RUN: {model} (not installed)")
     all_results = {model: {} for model in runs}
     for table in tables:
-        for model, tasks in runs.items():
+        for model, tasks in list(runs.items()):
             if table.task not in tasks:
                 continue
-            r = evaluate_table(factories[model], table, n_folds)
+            try:
+                r = evaluate_table(factories[model], table, n_folds)
+            except Exception as error:
+                if failures is None:
+                    raise
+                failures[model] = f"{table.key}: {type(error).__name__}: {error}"
+                print(f"FAILED: {model} on {failures[model]}", flush=True)
+                del runs[model], all_results[model]
+                continue
             all_results[model][table.key] = r
             if not quiet:
                 print(f"  {model:12s} {table.key:28s} {r['score']:.3f} "

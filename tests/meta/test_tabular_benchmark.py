@@ -152,6 +152,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin  # noqa:
 
 class _StandIn(BaseEstimator):
     def fit(self, X, y):
+        if self.smooth_clip is None:
+            raise ValueError("no smooth_clip here")
         task = "classification" if isinstance(self, ClassifierMixin) else (
             "regression")
         self.model_ = tabular.linear_factory(task).fit(X, y)
@@ -182,7 +184,7 @@ def stand_in(task):
 def test_variant_runs_only_where_its_parameters_exist():
     by_name = {v.name: v for v in tabular.ABLATIONS}
     clip = tabular.variant_factory(by_name["no-smooth-clip"], stand_in)
-    assert clip("classification").smooth_clip is False
+    assert clip("classification").smooth_clip is None
     assert clip("regression").get_params()["random_state"] == tabular.SEED
     smoothing = tabular.variant_factory(by_name["no-label-smoothing"], stand_in)
     assert smoothing("classification").label_smoothing == 0.0
@@ -194,8 +196,9 @@ def test_variant_runs_only_where_its_parameters_exist():
 
 
 def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
-    """Three variants on two tables, two folds: the one without a parameter
-    is reported as not run, label smoothing only on the classification;
+    """Four variants on two tables, two folds: the one without a parameter
+    is reported as not run, the one whose fit raises as failed (and dropped),
+    label smoothing only on the classification;
     stored RealMLP figures give the time ratio; the README's text outside
     the markers is kept."""
     start, end = tabular.ABLATION_MARKERS
@@ -209,7 +212,8 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
     tabular.save("realmlp", realmlp, 2, tmp_path)
     args = tabular.parse_args([
         "--ablation", "--tables", ",".join(SMALL), "--folds", "2",
-        "--variants", "defaults,no-label-smoothing,relu", "--save",
+        "--variants", "defaults,no-label-smoothing,relu,no-smooth-clip",
+        "--save",
         "--results-dir", str(tmp_path), "--readme", str(readme), "--quiet"])
     results = tabular.main_ablation(args, base=stand_in)
     assert set(results) == {"hgb", "linear", "tabular:defaults",
@@ -238,6 +242,8 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
     assert rows["realmlp"][7] == "1.00 |"
     assert "Not run (the estimators have no such parameter): relu " \
         "(activation)." in text
+    assert "Failed: tabular:no-smooth-clip (AER/SwissLabor: ValueError: no " \
+        "smooth_clip here)." in text
     record = json.loads((tmp_path / "tabular_ablation_2folds.json").read_text())
     assert set(record["results"]) == set(results)
     assert "tabular:defaults" in capsys.readouterr().out
