@@ -960,7 +960,7 @@ def run_models(models, tables, n_folds, quiet, factories=None,
                 continue
             all_results[model][table.key] = r
             if not quiet:
-                print(f"  {model:12s} {table.key:28s} {r['score']:.3f} "
+                print(f"  {model:28s} {table.key:26s} {r['score']:.3f} "
                       f"{sum(r['fit_seconds']):7.2f} s wall "
                       f"{sum(r['fit_cpu_seconds']):7.2f} s cpu, load "
                       f"{r['load_average'][0]}", flush=True)

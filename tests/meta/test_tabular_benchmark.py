@@ -249,6 +249,25 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
     assert "tabular:defaults" in capsys.readouterr().out
 
 
+def test_benchmarks_readme_has_the_ablation_markers_once():
+    text = tabular.README.read_text()
+    start, end = tabular.ABLATION_MARKERS
+    assert text.count(start) == text.count(end) == 1
+    assert text.index(start) < text.index(end)
+
+
+def test_stored_realmlp_figures_name_their_machine_and_load():
+    """The stored RealMLP-TD record the ablation compares against: every
+    subset table, 3 folds, CPU seconds and load averages beside the wall
+    times."""
+    record = tabular.stored("realmlp", n_folds=3)
+    assert record["machine"]["processor"] and record["folds"] == 3
+    assert set(tabular.SUBSETS["ablation"]) <= set(record["tables"])
+    for result in record["tables"].values():
+        assert len(result["fit_cpu_seconds"]) == len(result["fit_seconds"]) == 3
+        assert len(result["load_average"]) == 2
+
+
 def test_ablation_refuses_a_readme_without_markers(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers\n")
