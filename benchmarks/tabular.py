@@ -754,8 +754,9 @@ def fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
 
-def summary_markdown(rows, whats=None):
-    """The summary rows as one markdown table."""
+def summary_markdown(rows, whats=None, against=None):
+    """The summary rows as one markdown table; with a row ``against``, each
+    mean is followed by its difference to that row's."""
     whats = whats or {}
     lines = ["| model | what | mean accuracy | mean R^2 | > 0.02 / > 0.05 "
              "below the better of linear and HGB | fit s wall / cpu | cpu "
@@ -764,7 +765,11 @@ def summary_markdown(rows, whats=None):
         cells = [row["model"], whats.get(row["model"], "")]
         for task in (C, R):
             mean = row[task]
-            cells.append("-" if mean is None else f"{mean[0]:.4f} ({mean[1]})")
+            cell = "-" if mean is None else f"{mean[0]:.4f} ({mean[1]})"
+            base = None if against is None else against[task]
+            if mean is not None and base is not None and row is not against:
+                cell += f" {mean[0] - base[0]:+.4f}"
+            cells.append(cell)
         beaten = row["beaten"]
         cells.append("-" if beaten is None else " / ".join(
             str(len(beaten[m])) for m in MARGINS) + f" of {row['tables']}")
@@ -796,7 +801,12 @@ def ablation_report(results, reference, not_run, n_folds, tables,
             f" to {fmt(max(loads, default=None), '.2f')} during the run. Times"
             " are total fit seconds over the tables each model ran; the"
             " ratios are CPU seconds over the tables both have.")
-    text = [head, "", summary_markdown(rows, whats)]
+    against = next((row for row in rows
+                    if row["model"] == variant_label(ABLATIONS[0])), None)
+    if against is not None:
+        head += (" After a mean: its difference to the defaults' (over all"
+                 " the subset's tables of that task).")
+    text = [head, "", summary_markdown(rows, whats, against)]
     if not_run:
         text += ["", "Not run (the estimators have no such parameter): "
                  + ", ".join(f"{v.name} ({', '.join(v.params)})"

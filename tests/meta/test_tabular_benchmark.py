@@ -239,6 +239,9 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
         "tabular:defaults"].values())
     assert defaults[7] == f"{cpu / 160:.2f} |"
     assert rows["tabular:no-label-smoothing"][3] == "-"  # no regression
+    # the stand-in ignores label smoothing: the same mean as the defaults
+    assert rows["tabular:no-label-smoothing"][2].endswith("(1) +0.0000")
+    assert defaults[2].endswith("(1)") and rows["hgb"][2].count(" ") == 2
     assert rows["realmlp"][7] == "1.00 |"
     assert "Not run (the estimators have no such parameter): relu " \
         "(activation)." in text
