@@ -848,10 +848,38 @@ def select_variants(spec):
     return [names[n] for n in spec.split(",")]
 
 
+def merge_ablation(path, n_folds, results, not_run, failures):
+    """This run added to the stored ablation record at ``path``, which is
+    rewritten: a model run now replaces its old entry, so the variants can
+    be run in batches (HGB and the linear model are rerun in each, for the
+    load of the moment). Returns the merged ``(results, not_run,
+    failures)``, HGB and the linear model first, then the variants in
+    ``ABLATIONS`` order."""
+    old = json.loads(path.read_text()) if path.exists() else {}
+    merged = {**old.get("results", {}), **results}
+    failed = {label: why for label, why in old.get("failures", {}).items()
+              if label not in results}
+    failed.update(failures)
+    for label in failed:
+        merged.pop(label, None)
+    ran = {label.split(":", 1)[-1] for label in [*merged, *failed]}
+    skipped = (set(old.get("not_run", [])) | {v.name for v in not_run}) - ran
+    order = ["hgb", "linear", *map(variant_label, ABLATIONS)]
+    merged = {label: merged[label] for label in
+              sorted(merged, key=lambda x: order.index(x) if x in order
+                     else len(order))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(
+        {"folds": n_folds, "seed": SEED, "machine": machine(),
+         "results": merged, "not_run": sorted(skipped), "failures": failed},
+        indent=1) + "\n")
+    return merged, [v for v in ABLATIONS if v.name in skipped], failed
+
+
 def main_ablation(args, base=None):
     """``--ablation``: the variants, HGB and the linear model on the subset;
-    with ``--save``, the results stored and the table written into the
-    README between its markers."""
+    with ``--save``, this run merged into the stored ablation record and the
+    merged table written into the README between its markers."""
     tables = select_tables(args.tables or "ablation")
     n_folds = args.folds or 3
     variants = select_variants(args.variants)
@@ -864,16 +892,15 @@ def main_ablation(args, base=None):
                  for m, tables_ in reference_records(
                      ["realmlp"], args.results_dir, n_folds).items()}
     reference.update({m: results[m] for m in ("hgb", "linear")})
+    if args.save:
+        path = Path(args.results_dir) / f"tabular_ablation_{n_folds}folds.json"
+        results, not_run, failures = merge_ablation(
+            path, n_folds, results, not_run, failures)
     report = ablation_report(results, reference, not_run, n_folds, tables,
                              failures)
     print()
     print(report)
     if args.save:
-        path = Path(args.results_dir) / f"tabular_ablation_{n_folds}folds.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"folds": n_folds, "seed": SEED,
-                                    "machine": machine(), "results": results},
-                                   indent=1) + "\n")
         write_between_markers(args.readme, report)
         print(f"saved {path}; wrote the table into {args.readme}")
     return results

@@ -195,6 +195,12 @@ def test_variant_runs_only_where_its_parameters_exist():
     assert absent("classification") is None
 
 
+def args_list(directory, readme):
+    return ["--ablation", "--tables", ",".join(SMALL), "--folds", "2",
+            "--save", "--results-dir", str(directory), "--readme",
+            str(readme), "--quiet"]
+
+
 def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
     """Four variants on two tables, two folds: the one without a parameter
     is reported as not run, the one whose fit raises as failed (and dropped),
@@ -211,10 +217,8 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
                                  ("MASS/Boston", "regression"))}
     tabular.save("realmlp", realmlp, 2, tmp_path)
     args = tabular.parse_args([
-        "--ablation", "--tables", ",".join(SMALL), "--folds", "2",
-        "--variants", "defaults,no-label-smoothing,relu,no-smooth-clip",
-        "--save",
-        "--results-dir", str(tmp_path), "--readme", str(readme), "--quiet"])
+        *args_list(tmp_path, readme),
+        "--variants", "defaults,no-label-smoothing,relu,no-smooth-clip"])
     results = tabular.main_ablation(args, base=stand_in)
     assert set(results) == {"hgb", "linear", "tabular:defaults",
                             "tabular:no-label-smoothing"}
@@ -249,7 +253,20 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
         "smooth_clip here)." in text
     record = json.loads((tmp_path / "tabular_ablation_2folds.json").read_text())
     assert set(record["results"]) == set(results)
+    assert record["not_run"] == ["relu"]
     assert "tabular:defaults" in capsys.readouterr().out
+
+    # a second batch: its variant replaces its old entry, the rest stays
+    # and the README's table shows them all
+    second = tabular.parse_args([*args_list(tmp_path, readme),
+                                 "--variants", "no-label-smoothing"])
+    merged = tabular.main_ablation(second, base=stand_in)
+    assert list(merged) == ["hgb", "linear", "tabular:defaults",
+                            "tabular:no-label-smoothing"]
+    assert merged["tabular:defaults"] == results["tabular:defaults"]
+    text = readme.read_text()
+    assert "| tabular:defaults |" in text and "Failed: tabular:no-smooth-clip" \
+        in text and "have no such parameter): relu" in text
 
 
 def test_benchmarks_readme_has_the_ablation_markers_once():
