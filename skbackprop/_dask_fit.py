@@ -35,7 +35,7 @@ from sklearn.utils.validation import _check_y, check_is_fitted, validate_data
 from . import _training as training
 from ._blas_threads import blas_threads
 from ._callbacks import FitTasks
-from ._engine import make_trainer
+from ._engine import get_loss, make_trainer, smooth_targets
 from ._fit_state import FitConfig, L2Penalty
 from ._validation import check_no_missing_labels
 
@@ -348,6 +348,16 @@ def _persisted_chunks(X, Y, sw):
     return X, list(zip(X_blocks, Y_blocks, sw_blocks))
 
 
+def _smoothed(est, Y, dtype):
+    """The targets the chunks' objective trains on: ``label_smoothing``'s
+    (:func:`~skbackprop._engine.smooth_targets`), else ``Y``."""
+    epsilon = getattr(est, "label_smoothing", 0.0)
+    if not epsilon:
+        return Y
+    loss = get_loss(out_activation=est._output_activation())
+    return smooth_targets(loss, Y, epsilon, dtype)
+
+
 # ----------------------------------------------------------------------
 # fit
 def fit(est, X, y, sample_weight, incremental, hidden, start):
@@ -357,7 +367,7 @@ def fit(est, X, y, sample_weight, incremental, hidden, start):
     reset = start != "continue"
     X = _float_rows(est, _dask_rows(est, X, reset), reset)
     Y, sw = _targets(est, y, sample_weight, X.shape[0], X.dtype, incremental)
-    X, chunks = _persisted_chunks(X, Y, sw)
+    X, chunks = _persisted_chunks(X, _smoothed(est, Y, X.dtype), sw)
     random_state = check_random_state(est.random_state)
     network, flat = est._parameters(X, Y, hidden, start, incremental, random_state)
     penalty = L2Penalty.of(est.alpha, "dataset", sw, X.shape[0])

@@ -1,6 +1,7 @@
 """Docstring sections shared by the classifier and the regressor."""
 
-__all__ = ["ALPHA_SCALING_DOC", "SHARED_ATTRS_DOC", "SHARED_PARAMS_DOC"]
+__all__ = ["ALPHA_SCALING_DOC", "LABEL_SMOOTHING_DOC", "SHARED_ATTRS_DOC",
+           "SHARED_PARAMS_DOC", "TRAINING_OPTIONS_DOC"]
 
 SHARED_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -143,6 +144,79 @@ ALPHA_SCALING_DOC = """
         depend on ``batch_size`` (scikit-learn issue #6780; see ``alpha``).
         Both agree for full batches and L-BFGS.  An extension over
         scikit-learn.
+"""
+
+TRAINING_OPTIONS_DOC = """
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW; Loshchilov & Hutter, ICLR 2019), an
+        extension over scikit-learn for 'adam' and 'sgd': before each step
+        every parameter (weights and intercepts, as PyTorch's ``AdamW`` does
+        for the parameters it is given) is multiplied by ``1 - lr *
+        weight_decay``, ``lr`` the step's learning rate (``learning_rate_init``
+        times the schedule's factor for 'adam', without Adam's bias
+        correction; sgd's current rate times that factor for 'sgd').  It is
+        not scaled like ``alpha`` (by a batch's or the data's weight) and is
+        independent of it; 0.0 leaves every step as scikit-learn's.
+        'lbfgs' refuses it (``ValueError``: use ``alpha``).
+
+    learning_rate_schedule : {'cosine', 'linear', 'coslog4', 'flat_cos'} or \
+None, default=None
+        A factor on the learning rate of every mini-batch step of 'adam'
+        and 'sgd' (an extension over scikit-learn), a function of the
+        progress ``q = k / H``, ``k`` the step and ``H = max_iter`` x the
+        batches of an epoch (also with early stopping): 'cosine' ``(1 +
+        cos(pi q)) / 2``; 'linear' ``1 - q``; 'coslog4' ``(1 - cos(2 pi
+        log2(1 + 15 q))) / 2``, RealMLP's four cycles, each twice as long as
+        the one before; 'flat_cos' 1, then a cosine to 0 over the second
+        half.  With 'sgd' it multiplies the rate of ``learning_rate``
+        ('invscaling', 'adaptive' keep working).  ``partial_fit`` continues
+        the schedule across calls, ``H`` counting ``max_iter`` calls' batches;
+        past ``H`` the factor stays at its end (0 for these schedules).  A
+        fit that reaches ``max_iter`` ends as its schedule planned: no
+        ``ConvergenceWarning``.  None: scikit-learn's rates.
+
+    learning_rate_warmup : float, default=0.0
+        Fraction ``w`` in [0, 1) of the schedule's ``H`` steps over which
+        the factor rises linearly, ``(k + 1) / (w H)``, before the schedule
+        runs over the remaining steps (with ``learning_rate_schedule=None``:
+        then constant).  ``'cosine'`` with ``w > 0`` is the warm-up cosine
+        schedule.  An extension over scikit-learn.
+
+    dropout_schedule : {'flat_cos', 'cosine', 'linear', 'coslog4'} or \
+None, default=None
+        Scales the ``dropout`` rates once per epoch by the schedule's factor
+        at epoch ``e`` of ``max_iter`` (``e`` counts this fit's epochs; for
+        ``partial_fit``, ``len(loss_curve_)``); RealMLP's 'flat_cos' keeps the
+        rate for the first half, then lowers it to 0 with a cosine.  A rate
+        moves only the masks' threshold (the same hash of row, seed, epoch,
+        layer and unit).  An extension over scikit-learn; None: constant
+        rates.
+
+    restore_best : {'auto', 'validation_score', 'training_loss', 'last'}, \
+default='auto'
+        Which epoch's weights a fit of 'adam' or 'sgd' ends with (an
+        extension over scikit-learn): 'auto' is scikit-learn's -- the best
+        validation score with ``early_stopping=True``, else the last epoch;
+        'validation_score' the best validation score (needs
+        ``early_stopping=True``; with ``n_iter_no_change=np.inf`` it trains
+        ``max_iter`` epochs and keeps the best); 'training_loss' the epoch
+        of the lowest training loss (``loss_curve_``) of this fit; 'last'
+        the last epoch, also with early stopping.  ``loss_curve_``,
+        ``n_iter_`` and the scores still describe every epoch trained.
+        'lbfgs' ends at its last iterate, its lowest loss.
+"""
+
+LABEL_SMOOTHING_DOC = """
+    label_smoothing : float, default=0.0
+        Trains on the targets ``y (1 - eps) + eps / K`` instead of the 0/1
+        class indicators (an extension over scikit-learn; every solver):
+        ``K`` classes for softmax (multiclass); for a logistic output
+        (binary, multilabel) each output is a two-class problem, ``K = 2``,
+        as a two-class softmax would have it.  ``loss_curve_`` and
+        ``loss_`` report the loss against these smoothed targets (it
+        includes their entropy, so it does not reach 0).  Validation scores
+        use the true labels.  In [0, 1); 0.0 trains on the labels as
+        scikit-learn does.
 """
 
 SHARED_ATTRS_DOC = """

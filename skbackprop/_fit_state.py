@@ -68,6 +68,10 @@ class FitConfig:
     dropout_rates: tuple = ()
     optimizer_class: type | None = None
     optimizer_settings: dict = field(default_factory=dict)
+    # beyond scikit-learn, off by default (see _params_beyond_sklearn)
+    dropout_schedule: str | None = None
+    label_smoothing: float = 0.0
+    restore_best: str = "auto"
 
     @classmethod
     def from_estimator(cls, est, n_hidden, incremental):
@@ -90,6 +94,9 @@ class FitConfig:
             stratify=_stratification(est), scoring=scoring_key(est.scoring),
             dropout_rates=dropout_rates(est, n_hidden) if stochastic else (),
             optimizer_class=optimizer_class, optimizer_settings=settings,
+            dropout_schedule=getattr(est, "dropout_schedule", None),
+            label_smoothing=float(getattr(est, "label_smoothing", 0.0)),
+            restore_best=getattr(est, "restore_best", "auto"),
         )
 
     @property
@@ -106,16 +113,29 @@ class FitConfig:
 
 def _optimizer_settings(est):
     """The optimizer class of ``est.solver`` and its constructor
-    arguments from the estimator's parameters."""
+    arguments from the estimator's parameters.
+
+    An estimator built on this training loop may add optimizer options that
+    are no parameter of its own (``decay_schedule``, per-parameter
+    ``lr_factors`` / ``decay_factors`` as ``(slice, factor)`` pairs: see
+    :class:`~skbackprop._engine.optimizers.Adam`) by a method
+    ``_optimizer_options()`` returning them as a dict."""
+    beyond = dict(
+        weight_decay=getattr(est, "weight_decay", 0.0),
+        schedule=getattr(est, "learning_rate_schedule", None),
+        warmup=getattr(est, "learning_rate_warmup", 0.0),
+    )
+    if hasattr(est, "_optimizer_options"):
+        beyond.update(est._optimizer_options())
     if est.solver == "sgd":
         return SGD, dict(
             learning_rate_init=est.learning_rate_init,
             lr_schedule=est.learning_rate, momentum=est.momentum,
-            nesterov=est.nesterovs_momentum, power_t=est.power_t,
+            nesterov=est.nesterovs_momentum, power_t=est.power_t, **beyond,
         )
     return Adam, dict(
         learning_rate_init=est.learning_rate_init, beta_1=est.beta_1,
-        beta_2=est.beta_2, epsilon=est.epsilon,
+        beta_2=est.beta_2, epsilon=est.epsilon, **beyond,
     )
 
 

@@ -42,11 +42,13 @@ from ._blas_threads import blas_threads
 from ._callbacks import CallbackSupportMixin, FitTasks, init_callback_context
 from ._docstrings import (
     ALPHA_SCALING_DOC,
+    LABEL_SMOOTHING_DOC,
     SHARED_ATTRS_DOC,
     SHARED_PARAMS_DOC,
+    TRAINING_OPTIONS_DOC,
     score_doc,
 )
-from ._engine import ACTIVATIONS, Network, get_loss
+from ._engine import ACTIVATIONS, SCHEDULES, Network, get_loss
 from ._fit_state import STOCHASTIC_SOLVERS, FitConfig, TrainingRecord
 from ._one_fit_at_a_time import guarded
 from ._persistence import load_state
@@ -104,10 +106,23 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
         # a sequence: one rate per hidden layer (checked at fit)
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "scoring": [None, str, callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_schedule": [None, StrOptions(set(SCHEDULES))],
+        "learning_rate_warmup": [Interval(Real, 0, 1, closed="left")],
+        "dropout_schedule": [None, StrOptions(set(SCHEDULES))],
+        "restore_best": [StrOptions({"auto", "validation_score",
+                                     "training_loss", "last"})],
     }
 
     # ------------------------------------------------------------------
     # helpers
+    def _store_parameters(self, arguments):
+        """Set each constructor argument (``locals()`` of ``__init__``) as
+        the attribute of its name, unchanged."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         if not hasattr(sizes, "__iter__"):
@@ -442,6 +457,8 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         dict).  An extension over scikit-learn.
 """
         + ALPHA_SCALING_DOC
+        + TRAINING_OPTIONS_DOC
+        + LABEL_SMOOTHING_DOC
         + """
     Attributes
     ----------
@@ -474,6 +491,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
     _parameter_constraints: dict = {
         **_BaseBackpropMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -506,34 +524,15 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         alpha_scaling="batch",
         dropout=0.0,
         scoring=None,
+        weight_decay=0.0,
+        learning_rate_schedule=None,
+        learning_rate_warmup=0.0,
+        dropout_schedule=None,
+        restore_best="auto",
+        label_smoothing=0.0,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.class_weight = class_weight
-        self.alpha_scaling = alpha_scaling
-        self.dropout = dropout
-        self.scoring = scoring
+        # scikit-learn's rule: every argument stored as given, under its name
+        self._store_parameters(locals())
 
     @property
     def loss(self):
@@ -776,6 +775,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         gradient does not)."""
         + SHARED_PARAMS_DOC
         + ALPHA_SCALING_DOC
+        + TRAINING_OPTIONS_DOC
         + """
     Attributes
     ----------"""
@@ -833,34 +833,14 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         alpha_scaling="batch",
         dropout=0.0,
         scoring=None,
+        weight_decay=0.0,
+        learning_rate_schedule=None,
+        learning_rate_warmup=0.0,
+        dropout_schedule=None,
+        restore_best="auto",
     ):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.alpha_scaling = alpha_scaling
-        self.dropout = dropout
-        self.scoring = scoring
+        # scikit-learn's rule: every argument stored as given, under its name
+        self._store_parameters(locals())
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

@@ -111,12 +111,8 @@ def _convert_classifier(scope, operator, container):
     labels = ops.OnnxArrayFeatureExtractor(
         _class_labels(model.classes_), index, op_version=opv
     )
-    ops.OnnxReshape(
-        labels,
-        np.array([-1], dtype=np.int64),
-        op_version=opv,
-        output_names=[label_out],
-    ).add_to(scope, container)
+    ops.OnnxReshape(labels, np.array([-1], dtype=np.int64), op_version=opv,
+                    output_names=[label_out]).add_to(scope, container)
 
 
 def _convert_regressor(scope, operator, container):
@@ -207,8 +203,9 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
         For a sparse sample, one that is not 2-D, or one with another number
         of features than the model's.
     NotImplementedError
-        For multilabel classifiers, and for a float64 sample with the
-        ``gelu`` activation (onnxruntime has no float64 ``Erf``).
+        For multilabel classifiers, for a float64 sample with the
+        ``gelu`` activation (onnxruntime has no float64 ``Erf``), and for
+        the tabular estimators (their table encoder has no converter).
 
     Notes
     -----
@@ -232,6 +229,8 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
     >>> bool((label == clf.predict(X)).all())
     True
     """
+    for step in [step for _, step in getattr(model, "steps", ())] or [model]:
+        getattr(step, "_refuse_onnx", lambda: None)()  # e.g. a tabular MLP
     skl2onnx, _ = _skl2onnx()
     X_sample = _check_export(model, X_sample)
     register_onnx_converters()

@@ -1,11 +1,15 @@
 """The estimators' parameters beyond scikit-learn's MLP: one activation per
-hidden layer (``activation`` as a sequence), ``dropout`` and the
-early-stopping ``scoring``.
+hidden layer (``activation`` as a sequence), ``dropout`` and its
+``dropout_schedule``, the early-stopping ``scoring``, ``weight_decay``
+(AdamW), ``learning_rate_schedule`` and ``learning_rate_warmup``,
+``restore_best`` and the classifier's ``label_smoothing``.
 
 Their defaults (a single activation name, ``dropout=0.0``,
-``scoring=None``) leave every computation and every random draw of a fit
-exactly as without them.  The engine receives plain values: activation
-names, dropout rates and the masks' seed.
+``scoring=None``, ``weight_decay=0.0``, no schedules,
+``restore_best='auto'``, ``label_smoothing=0.0``) leave every computation
+and every random draw of a fit exactly as without them.  The engine
+receives plain values: activation names, dropout rates and the masks'
+seed, the optimizer's options.
 
 A scorer runs on the host: a model fitted on device arrays is scored by a
 host copy of itself, on a host copy of the validation split, so that every
@@ -120,6 +124,27 @@ def check_params_beyond_sklearn(est, n_hidden):
     if est.scoring is not None:
         _check_response_method(est, _scorer(est))
         _warn_if_scoring_unused(est)
+    _check_training_options(est)
+
+
+def _check_training_options(est):
+    """``weight_decay`` is a step of 'sgd' and 'adam' (L-BFGS has
+    ``alpha``); ``restore_best='validation_score'`` needs the validation
+    split of early stopping."""
+    if getattr(est, "weight_decay", 0.0) and est.solver == "lbfgs":
+        raise ValueError(
+            "weight_decay is not supported with solver='lbfgs': it is a "
+            "step of the stochastic optimizers, decoupled from the "
+            "gradient. Use alpha (the L2 penalty) with 'lbfgs', or "
+            "solver='adam' or 'sgd'."
+        )
+    if (getattr(est, "restore_best", "auto") == "validation_score"
+            and not (est.early_stopping and est.solver != "lbfgs")):
+        raise ValueError(
+            "restore_best='validation_score' needs a validation score: set "
+            "early_stopping=True with solver='adam' or 'sgd' (fit, not "
+            "partial_fit), or use restore_best='training_loss'."
+        )
 
 
 def _check_response_method(est, scorer):

@@ -19,6 +19,7 @@ from ._callbacks import reconstruction_attributes
 from ._warnings import warn
 
 __all__ = [
+    "BestEpoch",
     "Callbacks",
     "Divergence",
     "EpochBudget",
@@ -197,13 +198,10 @@ class TrainingLossStall(_Stall):
 
 class ValidationScoreStall(_Stall):
     """Early stopping: ``tol`` / ``n_iter_no_change`` on the validation
-    score; keeps ``best_validation_score`` and the best epoch's weights,
-    which the fit ends with."""
+    score; keeps ``best_validation_score`` (the best epoch's weights are
+    :class:`BestEpoch`'s)."""
 
     what = "Validation score"
-
-    def __init__(self):
-        self.best_weights = None
 
     def on_epoch_end(self, epoch):
         record, tol = epoch.record, epoch.config.tol
@@ -211,12 +209,53 @@ class ValidationScoreStall(_Stall):
         self.count(record, score < record.best_validation_score + tol)
         if score > record.best_validation_score:
             record.best_validation_score = score
-            self.best_weights = epoch.trainer.copy(epoch.weights)
         return self.stalled(epoch)
+
+
+class BestEpoch(StoppingRule):
+    """Keeps a copy of the weights of the best epoch of this fit and ends
+    the fit with them (whatever ended it: a stall, ``max_iter``, a
+    divergence, an interrupt); never stops training itself.
+
+    Parameters
+    ----------
+    criterion : {'validation_score', 'training_loss'}
+        The best epoch has the highest validation score (early stopping:
+        scikit-learn's restore) or the lowest training loss.  It runs
+        before the stall rules, which update the record's best values:
+        an epoch is the best when it beats the best before it (a tie keeps
+        the earlier epoch).
+    """
+
+    def __init__(self, criterion):
+        self.criterion = criterion
+        self.best_loss = float("inf")
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch):
+        record = epoch.record
+        if self.criterion == "validation_score":
+            better = record.validation_scores[-1] > record.best_validation_score
+        else:
+            better = record.loss < self.best_loss
+            self.best_loss = min(self.best_loss, record.loss)
+        if better:
+            self.best_weights = epoch.trainer.copy(epoch.weights)
+        return False
 
     def on_fit_end(self, weights):
         if self.best_weights is not None:
             weights[...] = self.best_weights
+
+
+def best_epoch_rules(config):
+    """The :class:`BestEpoch` rule ``config.restore_best`` asks for (none
+    for 'last'); 'auto' is scikit-learn's: the best validation score with
+    early stopping, else the last epoch."""
+    criterion = config.restore_best
+    if criterion == "auto":
+        criterion = "validation_score" if config.validates else "last"
+    return [] if criterion == "last" else [BestEpoch(criterion)]
 
 
 class Callbacks(StoppingRule):
@@ -243,14 +282,16 @@ class Callbacks(StoppingRule):
 
 class EpochBudget(StoppingRule):
     """``max_iter`` epochs per ``fit``, with a ConvergenceWarning when
-    they run out and nothing else stopped training; one epoch per
+    they run out and nothing else stopped training -- unless a
+    learning-rate schedule ends there, as planned; one epoch per
     ``partial_fit``, without one."""
 
     def on_epoch_end(self, epoch):
         config = epoch.config
         if epoch.record.n_iter < config.epochs:
             return False
-        if not config.incremental and not epoch.stopping:
+        planned = config.optimizer_settings.get("schedule") is not None
+        if not config.incremental and not epoch.stopping and not planned:
             warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % config.max_iter,
@@ -264,6 +305,6 @@ def stopping_rules(config, finite_loss, tasks, publish):
     """The rules of a stochastic fit, in the order they run after each
     epoch (see the module); the arguments as the rules' own."""
     improvement = ValidationScoreStall() if config.validates else TrainingLossStall()
-    return [Divergence(finite_loss), improvement, Callbacks(tasks, publish),
-            EpochBudget()]
+    return [Divergence(finite_loss), *best_epoch_rules(config), improvement,
+            Callbacks(tasks, publish), EpochBudget()]
 

@@ -28,7 +28,13 @@ from sklearn.model_selection import train_test_split
 
 from ._array_api import host_dtype, to_host
 from ._callbacks import reconstruction_attributes
-from ._engine import batch_plan, make_trainer, minimize_lbfgs
+from ._engine import (
+    batch_plan,
+    make_trainer,
+    minimize_lbfgs,
+    schedule_factor,
+    smooth_targets,
+)
 from ._fit_state import (
     STOCHASTIC_SOLVERS,
     L2Penalty,
@@ -48,6 +54,7 @@ __all__ = [
     "makes_validation_split",
     "restore_state",
     "run_lbfgs",
+    "smoothed_targets",
     "snapshot_state",
     "train",
 ]
@@ -204,6 +211,17 @@ def _check_split_weights(sw_train, sw_val, n_val):
         )
 
 
+def smoothed_targets(config, network, data):
+    """The training triple ``data`` with its class indicators smoothed by
+    ``config.label_smoothing`` (:func:`~skbackprop._engine.smooth_targets`;
+    as given without it)."""
+    if not config.label_smoothing:
+        return data
+    X, Y, sw = data
+    return X, smooth_targets(network.loss, Y, config.label_smoothing,
+                             network.dtype), sw
+
+
 def batch_size_for(batch_size, n_samples):
     """The mini-batch size: 'auto' is ``min(200, n_samples)``; larger than
     the data is clipped with a warning (as sklearn)."""
@@ -322,8 +340,12 @@ def fit_stochastic(config, record, network, flat, data, optimizer, random_state,
         The arrays' namespace when they are not numpy's.
     """
     train, validation = validation_split(config, *data, random_state, hooks.decode)
+    train = smoothed_targets(config, network, train)
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(config.batch_size, n_samples)
+    # a learning-rate schedule spans max_iter epochs (early stopping or
+    # not); partial_fit's calls continue it, over max_iter of their epochs
+    optimizer.set_horizon(config.max_iter * -(-n_samples // batch_size))
     # the seed draws nothing, and only with dropout: a fit without dropout
     # draws exactly what it always did.  The masks' epoch counter continues
     # across partial_fit calls and warm starts: the epochs trained so far
@@ -413,6 +435,7 @@ class _EpochRun:
         ``alpha_scaling="batch"`` the batches' losses averaged over rows, as
         scikit-learn does; else the epoch's weighted mean."""
         X, Y, sw = self.train
+        self.schedule_dropout()
         order, penalty = self.plan.next_epoch(), self.penalty
         weighted = self.trainer.epoch(
             self.flat, X, Y, sw, order, self.batch_size,
@@ -420,6 +443,19 @@ class _EpochRun:
         )
         return weighted / (rows_trained(sw, order, self.batch_size, X.shape[0])
                            if penalty.per_batch else penalty.total_weight)
+
+    def schedule_dropout(self):
+        """The dropout rates of the coming epoch: ``config.dropout_rates``
+        times the dropout schedule's factor at epoch ``e`` of ``max_iter``
+        (``e`` counts this fit's epochs; with ``partial_fit``, every epoch
+        of the model, ``len(loss_curve_)``)."""
+        config = self.config
+        if config.dropout_schedule is None or not config.dropout:
+            return
+        record = self.record
+        epoch = len(record.loss_curve) if config.incremental else record.n_iter
+        factor = schedule_factor(config.dropout_schedule, epoch, config.max_iter)
+        self.trainer.set_dropout_rates([p * factor for p in config.dropout_rates])
 
     def record_epoch(self, loss, n_samples):
         """Count a finite epoch in the record, with its validation score
@@ -446,7 +482,8 @@ def fit_lbfgs(config, record, network, flat, data, hooks, ns=None, objective=Non
     :func:`fit_stochastic`'s.  ``objective``, a callable ``fun(x) -> (loss,
     grad)``, replaces the in-memory objective of ``X`` (a distributed one:
     :mod:`skbackprop._dask_fit`)."""
-    X, Y, sw = data
+    X, Y, sw = data if objective is not None else smoothed_targets(
+        config, network, data)
     n_samples = X.shape[0]
     penalty = L2Penalty.of(config.alpha, "dataset", sw, n_samples)
     # with an objective of its own, the trainer only moves parameters

@@ -7,10 +7,17 @@ Modules pair each forward computation with its derivative:
 - :mod:`.losses` -- losses with fused canonical-link output deltas;
 - :mod:`.layers` -- the layers, each with its parameters, buffers, forward
   and backward pass;
-- :mod:`.network` -- a sequence of layers over one flat parameter buffer,
+- :mod:`.table_layers` -- layer kinds for tables: a per-feature scale,
+  categorical and periodic embeddings;
+- :mod:`.network` -- a sequence of layers over one flat parameter buffer
+  (the estimators' dense layers, or any list: ``Network.from_layers``),
   and the one forward/backward loop;
 - :mod:`.masks` -- dropout masks as hashes of (row, seed, epoch, layer, unit);
-- :mod:`.optimizers` -- SGD (momentum/Nesterov), Adam, L-BFGS-B;
+- :mod:`.optimizers` -- SGD (momentum/Nesterov), Adam, L-BFGS-B, with
+  decoupled weight decay, learning-rate schedules and per-parameter
+  learning-rate factors;
+- :mod:`.schedules` -- factors that follow training's progress (cosine,
+  linear, multi-cycle, flat then cosine; a warm-up);
 - :mod:`.kernels` -- the backends of a step's array work: numpy, compiled
   loops, or any array-API namespace (torch, CuPy, ...);
 - :mod:`.compiled_epoch` -- a tiny network's whole epoch as one compiled
@@ -23,10 +30,17 @@ Modules pair each forward computation with its derivative:
 
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 from .gradcheck import gradcheck, numerical_gradient
-from .losses import LOSSES, get_loss
+from .losses import LOSSES, get_loss, smooth_targets
 from .namespace import ArrayNamespace
 from .network import Network, Workspace
-from .optimizers import SGD, Adam, minimize_lbfgs, optimizer_from_state
+from .optimizers import (
+    SGD,
+    Adam,
+    lr_factor_vector,
+    minimize_lbfgs,
+    optimizer_from_state,
+)
+from .schedules import SCHEDULES, schedule_factor
 from .trainer import Trainer, batch_plan, make_trainer, predict
 
 __all__ = [
@@ -34,6 +48,7 @@ __all__ = [
     "ArrayNamespace",
     "OUTPUT_ACTIVATIONS",
     "LOSSES",
+    "SCHEDULES",
     "SGD",
     "Adam",
     "Network",
@@ -43,9 +58,12 @@ __all__ = [
     "get_activation",
     "get_loss",
     "gradcheck",
+    "lr_factor_vector",
     "make_trainer",
     "minimize_lbfgs",
     "numerical_gradient",
     "optimizer_from_state",
     "predict",
+    "schedule_factor",
+    "smooth_targets",
 ]

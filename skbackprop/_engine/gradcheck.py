@@ -59,6 +59,7 @@ def gradcheck(
     atol=1e-6,
     return_gradients=False,
     dropout_mask=None,
+    network=None,
 ):
     """Compare the analytic gradient with finite differences.
 
@@ -116,6 +117,12 @@ def gradcheck(
         One entry per hidden layer: a fixed dropout mask of shape
         ``(n_samples, units)`` multiplying that layer's output (typically
         ``keep / (1 - p)`` with ``keep`` 0 or 1), or None for no dropout.
+    network : Network, default=None
+        A float64 network to check instead of the one that
+        ``hidden_layer_sizes``, ``activation`` and ``loss`` describe -- one
+        built from any layers (:meth:`.network.Network.from_layers`); its
+        own loss is used, and its layers are initialised (when ``params``
+        is omitted) with ``X`` for the data-dependent inits.
 
     Returns
     -------
@@ -135,15 +142,16 @@ def gradcheck(
     >>> gradcheck(X, Y, (4,), "tanh", "binary_log_loss", alpha=0.1) < 1e-6
     True
     """
+    if network is not None:
+        loss = network.loss.name
     X, Y, sw = _check_data(X, Y, sample_weight, loss)
     steps = _steps(eps)
     _check_positive(atol=atol)
     if not (_is_number(alpha) and np.isfinite(alpha) and alpha >= 0):
         raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
-    units = [X.shape[1], *_hidden_sizes(hidden_layer_sizes), Y.shape[1]]
-    net = Network(units, activation, loss, dtype=np.float64)
+    net = _network(network, X, Y, hidden_layer_sizes, activation, loss)
     if params is None:
-        params = net.init_params(_random_state(random_state))
+        params = net.init_params(_random_state(random_state), X)
     params = np.array(params, dtype=np.float64).ravel()  # our own copy
     if params.size != net.n_params:
         raise ValueError(
@@ -172,6 +180,23 @@ def gradcheck(
     if return_gradients:
         return err, grad, num
     return err
+
+
+def _network(network, X, Y, hidden_layer_sizes, activation, loss):
+    """The network to check: ``network`` if given (float64, and as wide as
+    ``X`` and ``Y``), else the one the other arguments describe."""
+    if network is None:
+        units = [X.shape[1], *_hidden_sizes(hidden_layer_sizes), Y.shape[1]]
+        return Network(units, activation, loss, dtype=np.float64)
+    if network.dtype != np.float64:
+        raise ValueError(f"gradcheck needs a float64 network, got {network.dtype}.")
+    units = network.layer_units
+    if (X.shape[1], Y.shape[1]) != (units[0], units[-1]):
+        raise ValueError(
+            f"the network takes {units[0]} features and gives {units[-1]} "
+            f"outputs; X has {X.shape[1]} columns and Y {Y.shape[1]}."
+        )
+    return network
 
 
 def _best_agreement(objective, params, grad, steps, atol):

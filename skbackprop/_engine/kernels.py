@@ -218,8 +218,9 @@ class ArrayApiKernels:
         return value, delta
 
     def flat_gradient(self, grad, coef_grads, intercept_grads):
-        xp = self.ns.xp
-        return xp.concat([xp.reshape(g, (-1,)) for g in coef_grads] + intercept_grads)
+        # a layer without intercepts gives None
+        grads = [g for g in coef_grads + intercept_grads if g is not None]
+        return self.ns.xp.concat([self.ns.xp.reshape(g, (-1,)) for g in grads])
 
     def penalty(self, weights, l2):
         if isinstance(l2, (int, float)) and l2 == 0.0:
@@ -274,10 +275,11 @@ def tiny_epoch_loop(network, capacity, planned_batches):
     fit of fewer than :data:`TINY_MIN_BATCHES` batches, an activation or loss
     whose registry entry has no ``tiny_code`` (a new one runs on the numpy
     path: the loop cannot compile a Python function into its switch), or
-    no numba."""
+    no numba; a network with another layer kind (:attr:`.network.Network.plain`)
+    runs on the numpy path too."""
     units = network.layer_units
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
-    if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES:
+    if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES or not network.plain:
         return None
     entries = [*network.activations, network.loss]
     if any(entry.tiny_code is None for entry in entries):

@@ -35,7 +35,7 @@ the numpy path.
 import numpy as np
 from scipy.special import xlogy
 
-__all__ = ["LOSSES", "Loss", "get_loss"]
+__all__ = ["LOSSES", "Loss", "get_loss", "smooth_targets"]
 
 
 def _weighted_sum(per_sample, sample_weight):
@@ -200,3 +200,48 @@ def get_loss(name=None, out_activation=None):
         raise ValueError(
             f"Unknown loss {name!r}; expected one of {sorted(LOSSES)}."
         ) from None
+
+
+def smooth_targets(loss, Y, epsilon, dtype=np.float64):
+    r"""Label smoothing: the class indicators ``Y`` as the targets
+    :math:`y (1 - \epsilon) + \epsilon / K` of ``loss``.
+
+    For ``log_loss`` (softmax) :math:`K` is the number of classes, the
+    columns of ``Y``; for ``binary_log_loss`` (logistic: binary and
+    multilabel targets) each output is a two-class problem, :math:`K = 2`,
+    so a positive's target is :math:`1 - \epsilon / 2` and a negative's
+    :math:`\epsilon / 2` -- what the two-class softmax with smoothed
+    targets gives.  The fused output delta ``a - y`` stays the exact
+    gradient of the cross-entropy against these soft targets, and the loss
+    reported is that cross-entropy (which is not 0 at its minimum: it
+    includes the targets' entropy).
+
+    Parameters
+    ----------
+    loss : Loss
+    Y : ndarray or array of another namespace, shape (n, n_outputs)
+        0/1 indicators (any integer or float dtype).
+    epsilon : float
+        In ``[0, 1)``.
+    dtype : numpy dtype, default=np.float64
+        The result's dtype for numpy ``Y`` (another namespace's ``Y`` is
+        already in the model's float dtype and keeps it).
+
+    Returns
+    -------
+    A new array (``Y`` is not modified).
+    """
+    if loss.name == "log_loss":
+        n_classes = Y.shape[1]
+    elif loss.name == "binary_log_loss":
+        n_classes = 2
+    else:
+        raise ValueError(
+            f"label smoothing needs a classification loss, not {loss.name!r}."
+        )
+    if not isinstance(Y, np.ndarray):
+        return Y * (1.0 - epsilon) + epsilon / n_classes
+    smoothed = Y.astype(dtype)  # a copy
+    smoothed *= 1.0 - epsilon
+    smoothed += epsilon / n_classes
+    return smoothed

@@ -203,6 +203,10 @@ def dropout_rates(network, dropout):
 class Network:
     """A multi-layer perceptron: its layers, and the passes through them.
 
+    ``Network(layer_units, activation, loss)`` builds the estimators'
+    network of :class:`.layers.Dense` layers; :meth:`from_layers` builds one
+    from any list of layers (:mod:`.layers`, :mod:`.table_layers`).
+
     Parameters
     ----------
     layer_units : sequence of int
@@ -216,25 +220,43 @@ class Network:
     """
 
     def __init__(self, layer_units, activation, loss, dtype=np.float64):
-        self.layer_units = [int(u) for u in layer_units]
-        self.n_layers = len(self.layer_units)
-        names = hidden_activation_names(activation, self.n_layers - 2)
-        self.hidden_activations = [get_activation(name) for name in names]
-        self.init_factors = _init_factors(activation, self.hidden_activations)
+        units = [int(u) for u in layer_units]
+        names = hidden_activation_names(activation, len(units) - 2)
+        hidden = [get_activation(name) for name in names]
+        factors = _init_factors(activation, hidden)
+        out = get_activation(get_loss(loss).out_activation, output=True)
+        self._build([
+            Dense(fan_in, fan_out, act, factor) for fan_in, fan_out, act, factor
+            in zip(units[:-1], units[1:], [*hidden, out], factors)
+        ], loss, dtype)
+
+    @classmethod
+    def from_layers(cls, layers, loss, dtype=np.float64):
+        """A network of ``layers`` (input to output) and ``loss``.
+
+        Each layer's ``fan_in`` must be the previous layer's ``fan_out``;
+        the last layer must be a :class:`.layers.Dense` layer with the
+        loss's output activation (the backward pass starts from the loss's
+        fused output delta).  The layers are placed in the flat buffer
+        (:meth:`set_layers`); :meth:`init_params` initialises them.
+        """
+        network = cls.__new__(cls)
+        network._build(list(layers), loss, dtype)
+        return network
+
+    def _build(self, layers, loss, dtype):
         self.loss = get_loss(loss)
-        self.out_activation = get_activation(self.loss.out_activation, output=True)
         self.dtype = np.dtype(dtype)
-        shapes = zip(self.layer_units[:-1], self.layer_units[1:])
-        activations = [*self.hidden_activations, self.out_activation]
-        self.set_layers([Dense(fan_in, fan_out, act)
-                         for (fan_in, fan_out), act in zip(shapes, activations)])
+        _check_layers(layers, self.loss)
+        self.out_activation = layers[-1].activation
+        self.hidden_activations = [layer.activation for layer in layers[:-1]
+                                   if isinstance(layer, Dense)]
+        self.set_layers(layers)
 
     def set_layers(self, layers):
         """Make ``layers`` (input to output) the network's, placed in the
         flat buffer in scikit-learn's ``_pack`` layout: every layer's
-        coefficients, then every layer's intercepts.  (The estimators'
-        networks are :class:`.layers.Dense` layers; another layer kind
-        plugs in here.)"""
+        coefficients, then every layer's intercepts."""
         n_coef = sum(layer.coef_size for layer in layers)
         coef_start, intercept_start = 0, n_coef
         for number, layer in enumerate(layers, 1):
@@ -242,11 +264,37 @@ class Network:
             coef_start += layer.coef_size
             intercept_start += layer.intercept_size
         self.layers = list(layers)
+        self.layer_units = [layers[0].fan_in, *(layer.fan_out for layer in layers)]
+        self.n_layers = len(self.layer_units)
         self.n_coef, self.n_params = n_coef, intercept_start
         self.coef_shapes = [layer.coef_shape for layer in self.layers]
         self.coef_slices = [layer.coef_slice for layer in self.layers]
         self.intercept_slices = [layer.intercept_slice for layer in self.layers]
         self._view_cache = []
+
+    @property
+    def plain(self):
+        """Whether every layer is a standard :class:`.layers.Dense` layer
+        (what the compiled epoch and model files know)."""
+        return all(type(layer) is Dense and layer.gain is None
+                   for layer in self.layers)
+
+    def parameter_groups(self):
+        """``[(layer_index, name, slice)]``: which slice of the flat buffer
+        holds which group of which layer (``self.layers[layer_index]``;
+        names as each layer's ``groups()``: ``"weights"`` and ``"biases"``
+        of a dense layer, ...), in layer order."""
+        return [(index, name, part) for index, layer in enumerate(self.layers)
+                for name, part in layer.groups().items()]
+
+    def per_parameter(self, factor, dtype=None):
+        """A flat vector holding ``factor(layer, name)`` on every slice of
+        :meth:`parameter_groups` (per-parameter learning-rate or
+        weight-decay factors, say)."""
+        out = np.empty(self.n_params, dtype=dtype or self.dtype)
+        for index, name, part in self.parameter_groups():
+            out[part] = factor(self.layers[index], name)
+        return out
 
     @property
     def activations(self):
@@ -257,7 +305,7 @@ class Network:
     # parameter buffer
     def unpack(self, flat):
         """Per-layer views ``(coefs, intercepts)`` into a flat buffer."""
-        views = [layer.parameters(flat) for layer in self.layers]
+        views = [layer.blocks(flat) for layer in self.layers]
         return [v[0] for v in views], [v[1] for v in views]
 
     def pack(self, coefs, intercepts, out=None):
@@ -265,28 +313,40 @@ class Network:
         if out is None:
             out = np.empty(self.n_params, dtype=self.dtype)
         for layer, c, b in zip(self.layers, coefs, intercepts):
-            coef, intercept = layer.parameters(out)
+            coef, intercept = layer.blocks(out)
             coef[...] = c
             intercept[...] = b
         return out
 
-    def init_params(self, random_state):
-        """Glorot-uniform weights and intercepts in a new flat buffer.
+    def init_params(self, random_state, X=None):
+        """Initialised parameters in a new flat buffer: each layer in turn
+        draws its own (``layer.init``) from ``random_state``.
 
-        Draws, for each layer in turn, the weights then the intercepts from
-        ``U(-r, r)`` with ``r = sqrt(factor / (fan_in + fan_out))`` (factor 2
-        for the logistic activation, 6 otherwise) -- the same draws, in the
-        same order, as scikit-learn's MLP, so equal seeds give equal weights.
-        With one activation per hidden layer, the weights into hidden layer
-        ``k`` take the factor of ``f_k`` and the output layer's weights that
-        of the last hidden activation (see :func:`_init_factors`).
+        The estimators' dense layers draw their weights then their
+        intercepts from ``U(-r, r)`` with ``r = sqrt(factor / (fan_in +
+        fan_out))`` (factor 2 for the logistic activation, 6 otherwise) --
+        the same draws, in the same order, as scikit-learn's MLP, so equal
+        seeds give equal weights.  With one activation per hidden layer, the
+        weights into hidden layer ``k`` take the factor of ``f_k`` and the
+        output layer's weights that of the last hidden activation (see
+        :func:`_init_factors`).
+
+        ``X`` (rows of the training data) is needed by the data-dependent
+        inits (``layer.needs_data``: RealMLP's ``"std"`` and ``"he+5"``):
+        each such layer sees ``X`` passed through the layers before it, as
+        initialised.
         """
         flat = np.empty(self.n_params, dtype=self.dtype)
-        for layer, factor in zip(self.layers, self.init_factors):
-            W, b = layer.parameters(flat)
-            bound = np.sqrt(factor / (layer.fan_in + layer.fan_out))
-            W[...] = random_state.uniform(-bound, bound, layer.coef_shape)
-            b[...] = random_state.uniform(-bound, bound, layer.fan_out)
+        last_needing = max((k for k, layer in enumerate(self.layers)
+                            if layer.needs_data), default=-1)
+        a = X if last_needing >= 0 else None
+        for k, layer in enumerate(self.layers):
+            coef, intercept = layer.blocks(flat)
+            layer.init(random_state, coef, intercept, a)
+            if a is not None and k < last_needing:
+                buf = layer.buffers(a.shape[0], self.dtype, first=True)
+                a = layer.forward(NUMPY, layer.parameters(flat), a, buf,
+                                  a.shape[0], training=False)
         return flat
 
     def workspace(self, capacity, poison=False, dropout=None):
@@ -408,17 +468,17 @@ class Network:
         """An upper bound of ``|z_L|``, the output pre-activations, over
         inputs with ``|x| <= x_max`` (``inf`` when it overflows).
 
-        Every hidden activation satisfies ``|f(z)| <= |z| + 1``, so layer by
-        layer ``|a_k| <= (|a_{k-1}| + 1) max_j sum_i |W_ij| + max |b|``.
+        Each layer bounds its output from a bound of its input
+        (``layer.bound``); for dense layers, as every hidden activation
+        satisfies ``|f(z)| <= |z| + 1``, layer by layer ``|a_k| <=
+        (|a_{k-1}| + 1) max_j sum_i |W_ij| + max |b|``.
         """
         bound = float(x_max)
+        last = len(self.layers) - 1
         # checked after every epoch: one errstate, no per-layer lists
         with np.errstate(over="ignore", invalid="ignore"):
             for k, layer in enumerate(self.layers):
-                W, b = layer.parameters(flat)
-                column = float(np.abs(W).sum(axis=0).max(initial=0.0))
-                bias = float(np.abs(b).max(initial=0.0))
-                bound = (bound + (1.0 if k else 0.0)) * column + bias
+                bound = layer.bound(layer.parameters(flat), bound, k == last)
         return bound
 
     def predict(self, coefs, intercepts, X, ops=NUMPY, block=2048):
@@ -430,7 +490,8 @@ class Network:
         backend (:mod:`.kernels`; the caller chooses it).
         """
         n = X.shape[0]
-        params = list(zip(coefs, intercepts))
+        params = [layer.split(coef, intercept, ops.reshape) for layer, coef, intercept
+                  in zip(self.layers, coefs, intercepts)]
         if not ops.in_place:  # new arrays: no buffers, no blocks
             return self._predict_block(ops, params, X, [None] * len(params), n)
         dtype = np.result_type(X.dtype, *(c.dtype for c in coefs))
@@ -454,6 +515,25 @@ class Network:
             buf.out_store = store
             a = layer.forward(ops, p, a, buf, n, training=False)
         return a
+
+
+def _check_layers(layers, loss):
+    """Refuse a layer list that does not chain or does not end in the
+    loss's output layer, naming the problem."""
+    if not layers:
+        raise ValueError("a network needs at least one layer.")
+    for k, (before, after) in enumerate(zip(layers, layers[1:]), 2):
+        if after.fan_in != before.fan_out:
+            raise ValueError(
+                f"layer {k} ({after!r}) takes {after.fan_in} inputs but layer "
+                f"{k - 1} ({before!r}) gives {before.fan_out}."
+            )
+    last = layers[-1]
+    if not isinstance(last, Dense) or last.activation.name != loss.out_activation:
+        raise ValueError(
+            f"the last layer must be a Dense layer with the {loss.name!r} "
+            f"loss's output activation {loss.out_activation!r}, got {last!r}."
+        )
 
 
 def hidden_activation_names(activation, n_hidden):

@@ -16,6 +16,19 @@ no scratch array of its own.  Their semantics (learning-rate schedules,
 stopping rules, Adam's bias correction folded into the step size) follow
 scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``.
 
+Beyond scikit-learn's optimizers, every stochastic optimizer takes three
+options, all off by default (and then not one operation of a step
+changes):
+
+* ``weight_decay`` -- decoupled weight decay (AdamW, Loshchilov & Hutter,
+  "Decoupled Weight Decay Regularization", ICLR 2019): before each step
+  every parameter is multiplied by ``1 - rate * weight_decay``;
+* ``schedule`` -- a learning-rate factor per step (:func:`schedule_factor`:
+  cosine, linear, RealMLP's multi-cycle ``coslog4``, a linear warm-up);
+* ``lr_factors`` -- one learning-rate factor per parameter (a vector over
+  the flat buffer, or per-slice factors: :func:`lr_factor_vector`), for
+  layers whose learning rate is scaled.
+
 L-BFGS is scipy's L-BFGS-B driven on a float64 copy of the same buffer.
 """
 
@@ -25,13 +38,16 @@ import numpy as np
 import scipy.optimize
 
 from .namespace import copy_array
+from .schedules import check_schedule, schedule_factor
 
 __all__ = [
     "SGD",
     "Adam",
     "add_l2_gradient",
+    "lr_factor_vector",
     "minimize_lbfgs",
     "optimizer_from_state",
+    "schedule_factor",
 ]
 
 L2_BLOCK = 1 << 14
@@ -61,15 +77,111 @@ def _nonzero(l2):
     return not isinstance(l2, (int, float)) or l2 != 0.0
 
 
-class _Stochastic:
-    """Shared schedule/stopping behaviour."""
+def lr_factor_vector(n_params, factors, dtype=np.float64):
+    """A learning-rate factor per parameter of a flat buffer of
+    ``n_params``: ``factors`` is such a vector already, or a sequence of
+    ``(slice, factor)`` pairs (1 where no slice says otherwise; a later
+    pair wins where slices overlap).
 
-    def __init__(self, learning_rate_init):
+    Raises ValueError for a vector of another length, or a factor that is
+    negative or not finite.
+    """
+    if isinstance(factors, np.ndarray) and factors.ndim == 1:
+        vector = factors.astype(dtype, copy=True)
+    else:
+        vector = np.ones(n_params, dtype=dtype)
+        for where, factor in factors:
+            vector[where] = factor
+    if vector.shape != (n_params,):
+        raise ValueError(
+            f"lr_factors must have one factor per parameter ({n_params}), "
+            f"got {vector.shape[0]}."
+        )
+    if not (np.isfinite(vector).all() and (vector >= 0).all()):
+        raise ValueError("lr_factors must be finite and non-negative.")
+    return vector
+
+
+class _Stochastic:
+    """Shared schedule/stopping behaviour, and the options beyond
+    scikit-learn (see the module and :data:`_Stochastic._options`)."""
+
+    def __init__(self, learning_rate_init, n_params=0, *, weight_decay=0.0,
+                 schedule=None, warmup=0.0, decay_schedule=None,
+                 lr_factors=None, decay_factors=None):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+        self.weight_decay = float(weight_decay)
+        check_schedule(schedule, warmup, "learning-rate schedule")
+        check_schedule(decay_schedule, 0.0, "weight-decay schedule")
+        self.schedule, self.warmup = schedule, float(warmup)
+        self.decay_schedule = decay_schedule
+        self.horizon = 1  # in steps: set_horizon
+        self.schedule_step = 0  # steps taken under a schedule
+        self.lr_factors = (None if lr_factors is None
+                           else lr_factor_vector(n_params, lr_factors))
+        self.decay_factors = (None if decay_factors is None
+                              else lr_factor_vector(n_params, decay_factors))
 
     kind = None
     """The optimizer's name (persisted state, the compiled loops' key)."""
+
+    _options = {"weight_decay": 0.0, "schedule": None, "warmup": 0.0,
+                "decay_schedule": None, "horizon": 1, "schedule_step": 0,
+                "lr_factors": None, "decay_factors": None}
+    """The fields beyond scikit-learn's and their values when off (a state
+    saved before they existed lacks them):
+
+    * ``weight_decay`` -- decoupled weight decay
+      (:meth:`_decoupled_update`), scaled per step by ``decay_schedule``'s
+      factor and per parameter by ``decay_factors`` (RealMLP decays its
+      weights on a 'flat_cos' schedule and its biases not at all);
+    * ``schedule``, ``warmup`` -- the learning-rate factor of each step
+      (:func:`.schedules.schedule_factor`) over ``horizon`` steps
+      (:meth:`set_horizon`), ``schedule_step`` the steps taken;
+    * ``lr_factors`` -- a learning-rate factor per parameter.
+    """
+
+    @property
+    def scheduled(self):
+        """Whether the learning rate follows a schedule or a warm-up."""
+        return self.schedule is not None or self.warmup > 0.0
+
+    @property
+    def counts_steps(self):
+        """Whether a schedule (of the rate or of the decay) needs the step
+        count."""
+        return self.scheduled or self.decay_schedule is not None
+
+    @property
+    def plain(self):
+        """Whether a step is scikit-learn's: no weight decay and no
+        per-parameter factors (a schedule only changes a step's scalars)."""
+        return not self.weight_decay and self.lr_factors is None
+
+    def set_horizon(self, steps):
+        """The number of steps the schedules span (a fit's ``max_iter``
+        epochs of batches)."""
+        self.horizon = max(int(steps), 1)
+
+    def lr_factor(self, ahead=0):
+        """The schedule's factor of the step ``ahead`` steps after the next
+        one (1.0 without a schedule)."""
+        if not self.scheduled:
+            return 1.0
+        return schedule_factor(self.schedule, self.schedule_step + ahead,
+                               self.horizon, self.warmup)
+
+    def decay_factor(self):
+        """The weight-decay schedule's factor of the next step."""
+        if self.decay_schedule is None:
+            return 1.0
+        return schedule_factor(self.decay_schedule, self.schedule_step,
+                               self.horizon)
+
+    def _advance_schedule(self, count=1):
+        if self.counts_steps:
+            self.schedule_step += count
 
     def update(self, params, grad, l2=0.0, n_coef=0, kernels=None,
                scratch=None):
@@ -90,9 +202,57 @@ class _Stochastic:
         scratch : ndarray, optional
             Free memory the numpy kernels may use for the L2 term.
         """
+        if not self.plain:
+            return self._decoupled_update(params, grad, l2, n_coef, kernels,
+                                          scratch)
         settings = self.step_settings()
         step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
         step(params, grad, *self.state_arrays(), *settings, l2, n_coef, scratch)
+
+    def _decoupled_update(self, params, grad, l2, n_coef, kernels, scratch):
+        """:meth:`update` with weight decay or per-parameter factors.
+
+        The L2 gradient is taken at the weights before the decay; the decay
+        multiplies every parameter (weights and intercepts, as AdamW's
+        authors and PyTorch's ``AdamW`` do for the parameters given) by
+        ``1 - rate * weight_decay``, ``rate`` the step's scheduled learning
+        rate without Adam's bias correction (PyTorch's convention), before
+        the step -- the step does not read the parameters, so this is the
+        paper's ``theta - rate * (u + weight_decay * theta)``.  With
+        ``lr_factors`` both the step ``u`` and the decay are scaled per
+        parameter: ``theta - f * rate * (u + weight_decay * theta)``; the
+        decay also by ``decay_factors`` and the decay schedule's factor.
+        """
+        factors = self.lr_factors
+        per_parameter = _product(factors, self.decay_factors)
+        if per_parameter is not None and not isinstance(params, np.ndarray):
+            raise NotImplementedError(
+                "lr_factors and decay_factors have no array-API version yet; "
+                "pass numpy arrays (or leave array_api_dispatch off) to use "
+                "them."
+            )
+        decay = self._base_rate() * self.lr_factor() * (
+            self.weight_decay * self.decay_factor())
+        settings = self.step_settings()
+        if _nonzero(l2):
+            add = add_l2_gradient if kernels is None else kernels.add_l2
+            add(grad, params, l2, n_coef, scratch)
+        if decay:
+            if per_parameter is None:
+                params *= 1.0 - decay
+            else:
+                params -= (decay * per_parameter) * params
+        before = None if factors is None else params.copy()
+        step = self.numpy_step if kernels is None else kernels.optimizer_step(self)
+        step(params, grad, *self.state_arrays(), *settings, 0.0, n_coef, scratch)
+        if before is not None:  # theta_0 + f * (theta_1 - theta_0)
+            params -= before
+            params *= factors
+            params += before
+
+    def _base_rate(self):
+        """The rate the schedule multiplies and the decay follows."""
+        return self.learning_rate_init
 
     def state_arrays(self):
         """The state arrays a step updates, in the step's argument order."""
@@ -150,7 +310,15 @@ class _Stochastic:
         restart = False
         for name, value in settings.items():
             current = getattr(self, name)
-            value = type(current)(value)
+            if name in ("lr_factors", "decay_factors"):
+                n_params = getattr(self, self._state_name).shape[0]
+                if value is not None:
+                    value = lr_factor_vector(n_params, value)
+                if not _same_factors(value, current):
+                    setattr(self, name, value)
+                continue
+            if current is not None and value is not None:
+                value = type(current)(value)
             if value != current:
                 setattr(self, name, value)
                 restart = restart or name in self._restarts
@@ -205,6 +373,8 @@ def optimizer_from_state(state, n_params=None):
     missing = [name for name in cls._fields if name not in state]
     if missing:
         raise ValueError(f"The {kind} optimizer state lacks {missing}.")
+    state = {**_Stochastic._options, **state}  # saved before the options
+    _check_options(kind, state, n_params)
     for name in cls._arrays:
         a = state[name]
         if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim == 1
@@ -219,6 +389,37 @@ def optimizer_from_state(state, n_params=None):
     return opt
 
 
+def _same_factors(a, b):
+    """Whether two optional factor vectors are equal (None: none)."""
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def _product(a, b):
+    """The product of two optional factor vectors (None: all ones)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return a * b
+
+
+def _check_options(kind, state, n_params):
+    """Raise ValueError for options of a loaded state that no optimizer
+    could have."""
+    try:
+        check_schedule(state["schedule"], state["warmup"])
+        check_schedule(state["decay_schedule"])
+        for name in ("lr_factors", "decay_factors"):
+            factors = state[name]
+            if factors is None:
+                continue
+            if not (isinstance(factors, np.ndarray) and factors.dtype.kind == "f"):
+                raise ValueError(f"{name} is not a float vector.")
+            lr_factor_vector(n_params or factors.shape[0], factors)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"The {kind} optimizer state is invalid: {exc}") from None
+
+
 class SGD(_Stochastic):
     r"""Stochastic gradient descent with momentum or Nesterov momentum.
 
@@ -231,6 +432,12 @@ class SGD(_Stochastic):
     momentum : float, default=0.9
     nesterov : bool, default=True
     power_t : float, default=0.5
+    **options
+        ``weight_decay`` (float), ``schedule`` and ``decay_schedule``
+        (names of :mod:`.schedules` or None), ``warmup`` (a fraction),
+        ``lr_factors`` and ``decay_factors`` (vectors or ``(slice,
+        factor)`` pairs, :func:`lr_factor_vector`): see
+        :data:`_Stochastic._options`; all off by default.
 
     Notes
     -----
@@ -246,7 +453,10 @@ class SGD(_Stochastic):
     ``'invscaling'`` sets :math:`\eta = \eta_0 / (t + 1)^{p}` after each
     epoch, ``t`` being the number of samples seen; ``'adaptive'`` divides
     :math:`\eta` by 5 whenever training stalls, and stops once
-    :math:`\eta \le 10^{-6}`.
+    :math:`\eta \le 10^{-6}`.  A ``schedule`` multiplies the rate of
+    each step by its factor (on top of these); the weight decay follows
+    the scheduled rate, :math:`\theta \leftarrow \theta (1 - \eta f
+    \lambda)`.
     """
 
     kind = "SGD"
@@ -265,8 +475,9 @@ class SGD(_Stochastic):
         momentum=0.9,
         nesterov=True,
         power_t=0.5,
+        **options,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(learning_rate_init, n_params, **options)
         self.lr_schedule = lr_schedule
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -274,7 +485,14 @@ class SGD(_Stochastic):
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def step_settings(self):
-        return self.learning_rate, self.momentum, self.nesterov
+        if not self.counts_steps:
+            return self.learning_rate, self.momentum, self.nesterov
+        rate = self.learning_rate * self.lr_factor()
+        self._advance_schedule()
+        return rate, self.momentum, self.nesterov
+
+    def _base_rate(self):
+        return self.learning_rate
 
     @staticmethod
     def numpy_step(params, grad, velocity, lr, momentum, nesterov, l2=0.0,
@@ -346,6 +564,12 @@ class Adam(_Stochastic):
     learning_rate_init : float, default=0.001
     beta_1, beta_2 : float, default=0.9, 0.999
     epsilon : float, default=1e-8
+    **options
+        ``weight_decay`` (float), ``schedule`` and ``decay_schedule``
+        (names of :mod:`.schedules` or None), ``warmup`` (a fraction),
+        ``lr_factors`` and ``decay_factors`` (vectors or ``(slice,
+        factor)`` pairs, :func:`lr_factor_vector`): see
+        :data:`_Stochastic._options`; all off by default.
 
     Notes
     -----
@@ -364,6 +588,10 @@ class Adam(_Stochastic):
     with :math:`\eta_t' = \eta_t (1 - \beta_1) / \sqrt{1 - \beta_2}` and
     :math:`\epsilon' = \epsilon / \sqrt{1 - \beta_2}` -- ten passes over
     the parameters instead of twelve, the same step up to rounding.
+
+    A ``schedule`` multiplies :math:`\eta_0` by its factor :math:`f` at
+    each step; with ``weight_decay`` :math:`\lambda` (AdamW) each step
+    first multiplies the parameters by :math:`1 - \eta_0 f \lambda`.
     """
 
     kind = "Adam"
@@ -381,8 +609,9 @@ class Adam(_Stochastic):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        **options,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(learning_rate_init, n_params, **options)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -396,8 +625,12 @@ class Adam(_Stochastic):
         ``step`` and ``eps`` (see the notes above)."""
         b1, b2 = self.beta_1, self.beta_2
         self.t += 1
+        rate = self.learning_rate_init
+        if self.counts_steps:
+            rate = rate * self.lr_factor()
+            self._advance_schedule()
         self.learning_rate = (
-            self.learning_rate_init
+            rate
             * math.sqrt(1.0 - b2**self.t)
             / (1.0 - b1**self.t)
         )
@@ -413,10 +646,19 @@ class Adam(_Stochastic):
         one call."""
         b1, b2 = self.beta_1, self.beta_2
         steps = range(first, first + count)
-        rates = (self.learning_rate_init
+        rate = self.learning_rate_init
+        if self.scheduled:  # the schedule's steps go with Adam's
+            rate = rate * np.array([self.lr_factor(t - self.t - 1) for t in steps])
+        rates = (rate
                  * np.sqrt(1.0 - np.array([b2**t for t in steps]))
                  / (1.0 - np.array([b1**t for t in steps])))
         return rates, rates * (1.0 - b1) / math.sqrt(1.0 - b2)
+
+    def skip_steps(self, count):
+        """Advance the step count (and the schedule) past ``count`` steps
+        taken elsewhere with the settings of :meth:`rates_and_steps`."""
+        self.t += count
+        self._advance_schedule(count)
 
     @staticmethod
     def numpy_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,

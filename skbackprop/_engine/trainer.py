@@ -249,6 +249,18 @@ class Trainer:
         self.epoch_index += 1
         return float(total)
 
+    def set_dropout_rates(self, rates):
+        """Train the next epochs with the dropout rate ``rates[i]`` in
+        hidden layer ``i`` (a dropout schedule), where the trainer was made
+        with dropout there; the masks keep their hash, a rate moves only
+        their threshold (a rate of 0 drops nothing)."""
+        layers = self.workspace.layers
+        if not hasattr(self, "_dropout_layers"):  # as made: with masks
+            self._dropout_layers = [buf.rate > 0 for buf in layers]
+        for buf, masked, rate in zip(layers, self._dropout_layers, rates):
+            if masked:
+                buf.rate = float(rate)
+
     def _host_weights(self, sample_weight):
         """The sample weights on the host (numpy arrays already are)."""
         return sample_weight
@@ -463,7 +475,8 @@ class TinyTrainer(Trainer):
         advance the optimizer past them, as a call of
         :meth:`.optimizers._Stochastic.step_settings` per batch would.
 
-        SGD's settings do not change within an epoch.  Adam's step sizes
+        SGD's settings do not change within an epoch (but with a
+        learning-rate schedule, one per step).  Adam's step sizes
         come from a table of the coming steps
         (:meth:`.optimizers.Adam.rates_and_steps`), made for
         :data:`ADAM_TABLE_STEPS` steps at a time: the settings are
@@ -479,7 +492,10 @@ class TinyTrainer(Trainer):
                 self._settings["epsilon"] = opt.epsilon / math.sqrt(1.0 - opt.beta_2)
                 self._settings = self._settings["step"]
         if opt.kind != "Adam":
-            self._settings[...] = opt.step_settings()
+            if opt.scheduled:  # a rate per step
+                self._settings[...] = [opt.step_settings() for _ in range(count)]
+            else:
+                self._settings[...] = opt.step_settings()
             return
         if count == 0:
             return
@@ -490,7 +506,7 @@ class TinyTrainer(Trainer):
             rates, steps = opt.rates_and_steps(first, max(count, ADAM_TABLE_STEPS))
             self._adam_table = (table_first, rates, steps)
         self._settings[...] = steps[first - table_first:first - table_first + count]
-        opt.t += count
+        opt.skip_steps(count)
         opt.learning_rate = float(rates[opt.t - table_first])
 
     def _targets(self, Y, dtype):
@@ -620,11 +636,11 @@ class ArrayApiTrainer(Trainer):
 
 
 def check_array_api(network):
-    """Raise NotImplementedError, naming it, for an activation or loss of
-    ``network`` whose registry entry has no array-API form."""
-    for act in network.hidden_activations:
-        act.require_array_api()
-    network.out_activation.require_array_api(backward=False)
+    """Raise NotImplementedError, naming it, for a layer, activation or
+    loss of ``network`` that has no array-API form."""
+    last = len(network.layers) - 1
+    for k, layer in enumerate(network.layers):
+        layer.require_array_api(output=k == last)
     network.loss.require_array_api()
 
 
@@ -634,7 +650,8 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
     :class:`ArrayApiTrainer` for arrays of another namespace (``ns``, an
     :class:`.namespace.ArrayNamespace`), a :class:`TinyTrainer` for a tiny
     network trained long enough (``planned_batches``, see
-    :func:`.kernels.tiny_epoch_loop`) without dropout, a :class:`Trainer`
+    :func:`.kernels.tiny_epoch_loop`) without dropout, weight decay or
+    per-parameter learning-rate factors, a :class:`Trainer`
     otherwise; its workspace poisoned in debug mode (:data:`DEBUG_POISON`).
     ``dropout``, ``seed`` and ``epoch`` as :class:`Trainer`."""
     with_dropout = dropout is not None and any(dropout)
@@ -647,7 +664,10 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
                        kernels=select_kernels(network.n_params,
                                               planned_batches=planned_batches))
     loop = None
-    if optimizer is not None and optimizer.kind in COMPILED_BATCH_FIELDS.names:
+    # weight decay and per-parameter factors are not in the compiled epoch:
+    # such steps run on the numpy path
+    if (optimizer is not None and optimizer.kind in COMPILED_BATCH_FIELDS.names
+            and optimizer.plain):
         loop = tiny_epoch_loop(network, capacity, planned_batches)
     if loop is not None:
         return TinyTrainer(network, optimizer, capacity, loop, poison=DEBUG_POISON)

@@ -9,11 +9,11 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skbackprop._engine import Network, numerical_gradient
 from skbackprop._engine.activations import get_activation
-from skbackprop._engine.layers import Dense, LayerBuffers
+from skbackprop._engine.layers import Dense, Layer, LayerBuffers
 from skbackprop._engine.numpy_ops import NUMPY
 
 
-class Scale:
+class Scale(Layer):
     """``a' = a * s + t``, one ``s`` and ``t`` per feature (test-only)."""
 
     def __init__(self, units):

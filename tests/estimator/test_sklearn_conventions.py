@@ -270,6 +270,10 @@ def test_pipeline_cross_val_grid_search_and_joblib(tmp_path):
     assert_array_equal(restored.predict_proba(X), search.predict_proba(X))
 
 
+TRAINING = ["weight_decay", "learning_rate_schedule", "learning_rate_warmup",
+            "dropout_schedule", "restore_best"]
+
+
 @needs_sklearn_1_7
 def test_signature_mirrors_sklearn():
     import inspect
@@ -278,9 +282,10 @@ def test_signature_mirrors_sklearn():
 
     for ours, theirs, extra in [
         (BackpropMLPClassifier, MLPClassifier,
-         ["class_weight", "alpha_scaling", "dropout", "scoring"]),
+         ["class_weight", "alpha_scaling", "dropout", "scoring", *TRAINING,
+          "label_smoothing"]),
         (BackpropMLPRegressor, MLPRegressor,
-         ["alpha_scaling", "dropout", "scoring"]),
+         ["alpha_scaling", "dropout", "scoring", *TRAINING]),
     ]:
         mine = inspect.signature(ours).parameters
         ref = inspect.signature(theirs).parameters
