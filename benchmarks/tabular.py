@@ -61,6 +61,7 @@ Run it on one core, niced, as the figures in ``benchmarks/README.md`` were::
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -848,14 +849,28 @@ def select_variants(spec):
     return [names[n] for n in spec.split(",")]
 
 
+def code_fingerprint():
+    """A hash of the package's source: batches of an ablation merge only
+    when they ran the same code."""
+    package = Path(skbackprop.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def merge_ablation(path, n_folds, results, not_run, failures):
     """This run added to the stored ablation record at ``path``, which is
     rewritten: a model run now replaces its old entry, so the variants can
     be run in batches (HGB and the linear model are rerun in each, for the
-    load of the moment). Returns the merged ``(results, not_run,
+    load of the moment); a record of other code (``code_fingerprint``) is
+    dropped. Returns the merged ``(results, not_run,
     failures)``, HGB and the linear model first, then the variants in
     ``ABLATIONS`` order."""
     old = json.loads(path.read_text()) if path.exists() else {}
+    if old.get("code") != code_fingerprint():
+        old = {}  # measured on other code: nothing of it is kept
     merged = {**old.get("results", {}), **results}
     failed = {label: why for label, why in old.get("failures", {}).items()
               if label not in results}
@@ -871,7 +886,8 @@ def merge_ablation(path, n_folds, results, not_run, failures):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(
         {"folds": n_folds, "seed": SEED, "machine": machine(),
-         "results": merged, "not_run": sorted(skipped), "failures": failed},
+         "code": code_fingerprint(), "results": merged,
+         "not_run": sorted(skipped), "failures": failed},
         indent=1) + "\n")
     return merged, [v for v in ABLATIONS if v.name in skipped], failed
 

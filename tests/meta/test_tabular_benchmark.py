@@ -201,7 +201,8 @@ def args_list(directory, readme):
             str(readme), "--quiet"]
 
 
-def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
+def test_ablation_writes_its_table_between_the_readme_markers(
+        tmp_path, capsys, monkeypatch):
     """Four variants on two tables, two folds: the one without a parameter
     is reported as not run, the one whose fit raises as failed (and dropped),
     label smoothing only on the classification;
@@ -267,6 +268,12 @@ def test_ablation_writes_its_table_between_the_readme_markers(tmp_path, capsys):
     text = readme.read_text()
     assert "| tabular:defaults |" in text and "Failed: tabular:no-smooth-clip" \
         in text and "have no such parameter): relu" in text
+
+    # a batch run on other code starts the record afresh
+    monkeypatch.setattr(tabular, "code_fingerprint", lambda: "other code")
+    fresh = tabular.main_ablation(second, base=stand_in)
+    assert list(fresh) == ["hgb", "linear", "tabular:no-label-smoothing"]
+    assert "Failed" not in readme.read_text()
 
 
 def test_benchmarks_readme_has_the_ablation_markers_once():
