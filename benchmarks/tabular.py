@@ -65,6 +65,7 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import warnings
@@ -796,7 +797,8 @@ def ablation_report(results, reference, not_run, n_folds, tables,
     info = machine()
     threads = ", ".join(f"{k}={v}" for k, v in info["threads"].items()
                         if v) or "threads unset"
-    head = (f"{info['date']}, {info['processor']} ({info['cpu_count']} "
+    head = (f"{info['date']}, skbackprop at {source_revision()}, "
+            f"{info['processor']} ({info['cpu_count']} "
             f"cores), {threads}, {len(tables)} tables, "
             f"{n_folds} folds; load average {fmt(min(loads, default=None), '.2f')}"
             f" to {fmt(max(loads, default=None), '.2f')} during the run. Times"
@@ -847,6 +849,22 @@ def select_variants(spec):
     if unknown:
         raise SystemExit(f"unknown variants {unknown}; of {list(names)}")
     return [names[n] for n in spec.split(",")]
+
+
+def source_revision():
+    """The repository's commit (``+changes`` where ``skbackprop/`` differs
+    from it), or ``None`` outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(root), "diff", "--quiet", "HEAD", "--",
+             "skbackprop"], capture_output=True).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+changes" if changed else "")
 
 
 def code_fingerprint():

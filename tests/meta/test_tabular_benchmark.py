@@ -234,6 +234,10 @@ def test_ablation_writes_its_table_between_the_readme_markers(
     text = readme.read_text()
     assert text.startswith(f"# head\n{start}\n") and text.endswith(f"{end}\ntail\n")
     assert "old table" not in text
+    revision = tabular.source_revision()
+    assert f"skbackprop at {revision}, " in text
+    if revision is not None:  # a git checkout: the commit's short hash
+        assert revision.split("+")[0].isalnum()
     rows = {line.split(" | ")[0][2:]: line.split(" | ")
             for line in text.splitlines() if line.startswith("| ")}
     defaults = rows["tabular:defaults"]
