@@ -189,8 +189,8 @@ def test_variant_runs_only_where_its_parameters_exist():
     smoothing = tabular.variant_factory(by_name["no-label-smoothing"], stand_in)
     assert smoothing("classification").label_smoothing == 0.0
     assert smoothing("regression") is None
-    relu = tabular.variant_factory(by_name["relu"], stand_in)
-    assert relu("classification") is None and relu("regression") is None
+    gelu = tabular.variant_factory(by_name["gelu"], stand_in)
+    assert gelu("classification") is None and gelu("regression") is None
     absent = tabular.variant_factory(by_name["defaults"], lambda task: None)
     assert absent("classification") is None
 
@@ -219,7 +219,7 @@ def test_ablation_writes_its_table_between_the_readme_markers(
     tabular.save("realmlp", realmlp, 2, tmp_path)
     args = tabular.parse_args([
         *args_list(tmp_path, readme),
-        "--variants", "defaults,no-label-smoothing,relu,no-smooth-clip"])
+        "--variants", "defaults,no-label-smoothing,gelu,no-smooth-clip"])
     results = tabular.main_ablation(args, base=stand_in)
     assert set(results) == {"hgb", "linear", "tabular:defaults",
                             "tabular:no-label-smoothing"}
@@ -252,13 +252,13 @@ def test_ablation_writes_its_table_between_the_readme_markers(
     assert rows["tabular:no-label-smoothing"][2].endswith("(1) +0.0000")
     assert defaults[2].endswith("(1)") and rows["hgb"][2].count(" ") == 2
     assert rows["realmlp"][7] == "1.00 |"
-    assert "Not run (the estimators have no such parameter): relu " \
+    assert "Not run (the estimators have no such parameter): gelu " \
         "(activation)." in text
     assert "Failed: tabular:no-smooth-clip (AER/SwissLabor: ValueError: no " \
         "smooth_clip here)." in text
     record = json.loads((tmp_path / "tabular_ablation_2folds.json").read_text())
     assert set(record["results"]) == set(results)
-    assert record["not_run"] == ["relu"]
+    assert record["not_run"] == ["gelu"]
     assert "tabular:defaults" in capsys.readouterr().out
 
     # a second batch: its variant replaces its old entry, the rest stays
@@ -271,7 +271,7 @@ def test_ablation_writes_its_table_between_the_readme_markers(
     assert merged["tabular:defaults"] == results["tabular:defaults"]
     text = readme.read_text()
     assert "| tabular:defaults |" in text and "Failed: tabular:no-smooth-clip" \
-        in text and "have no such parameter): relu" in text
+        in text and "have no such parameter): gelu" in text
 
     # a batch run on other code starts the record afresh
     monkeypatch.setattr(tabular, "code_fingerprint", lambda: "other code")
