@@ -17,6 +17,14 @@ in ms per epoch (the whole ``fit`` divided by the number of epochs):
   ``torch.optim.Adam(lr=1e-3)``, no L2 penalty, the same batch size, a
   ``torch.randperm`` on the device each epoch).
 
+``--capture off,eager,auto`` times the namespace fit once per value of
+``SKBACKPROP_CAPTURE`` (the engine's switch of the shape-static step,
+``skbackprop._engine.captured``: ``off`` the old array-API step, ``eager``
+the static step uncaptured, ``on``/``auto`` the static step captured as CUDA
+graphs on a GPU), interleaved, and adds a table of the modes; the main
+table's namespace column is the first mode (default ``auto``, what a user
+gets).
+
 The data is moved to the device once, before the clock starts.  Every
 competitor first runs one untimed warm-up fit on a slice of the data
 (imports, compiled kernels, CUDA context and cuBLAS handles), then the
@@ -36,6 +44,7 @@ Usage (``SCIPY_ARRAY_API=1`` is set by the script itself)::
     python benchmarks/array_api.py --device cuda --namespace cupy
     python benchmarks/array_api.py --quick             # smoke run, < 60 s on CPU
     python benchmarks/array_api.py --repeats 5 --max-seconds 300
+    python benchmarks/array_api.py --capture off,on   # old step vs static step
 
 A missing torch, CuPy or CUDA device is reported, and what can run still
 runs (the numpy engine always does).
@@ -68,6 +77,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 import skbackprop  # noqa: E402
 from skbackprop import BackpropMLPClassifier  # noqa: E402
+from skbackprop._engine.captured import CAPTURE_MODES  # noqa: E402
 
 try:
     import torch
@@ -169,10 +179,12 @@ def sync_torch(device):
 # ------------------------------------------------------------- competitors
 
 
-def time_skbackprop(X, y, params, ns=None):
-    """Seconds of one ``fit`` (under array API dispatch on ``ns``'s arrays);
-    returns (seconds, fitted estimator)."""
+def time_skbackprop(X, y, params, ns=None, capture="auto"):
+    """Seconds of one ``fit`` (under array API dispatch on ``ns``'s arrays,
+    with ``SKBACKPROP_CAPTURE=capture``); returns (seconds, fitted
+    estimator)."""
     est = BackpropMLPClassifier(**params)
+    os.environ["SKBACKPROP_CAPTURE"] = capture
     gc.collect()
     with config_context(array_api_dispatch=ns is not None):
         if ns is not None:
@@ -330,6 +342,118 @@ def render(rows, ns, args):
     )
 
 
+# ------------------------------------------------------------------ timing
+
+
+def time_interleaved(args, ns, data, workload, start, last_repeat, dtype):
+    """One untimed warm-up fit of each competitor on a slice, then the
+    repeats, interleaved (numpy, the namespace under each capture mode,
+    the torch loop); returns ``(best seconds, fitted estimators, repeats
+    done, seconds of the last repeat)``, keyed ``numpy``, ``ns:<mode>``,
+    ``loop``."""
+    hidden, batch_size, params, warm_params = workload
+    w = slice(0, min(WARMUP_ROWS, args.rows))
+    time_skbackprop(data["numpy"][0][w], data["numpy"][1][w], warm_params)
+    for mode in args.capture if "ns" in data else ():
+        time_skbackprop(data["ns"][0][w, ...], data["ns"][1][w, ...], warm_params,
+                        ns, mode)
+    if "loop" in data:
+        time_torch_loop(data["loop"][0][w], data["loop"][1][w], hidden, batch_size,
+                        1, args.device)
+    best, fitted, done = {}, {}, 0
+    for _ in range(args.repeats):
+        if out_of_time(args, start, last_repeat):
+            print(f"--max-seconds {args.max_seconds:g}: no more {dtype} "
+                  f"repeats after {done}", file=sys.stderr, flush=True)
+            break
+        t_repeat = time.perf_counter()
+        print(f"  {dtype} repeat {done + 1} ...", file=sys.stderr, flush=True)
+        runs = [("numpy", lambda: time_skbackprop(*data["numpy"], params))]
+        for mode in args.capture if "ns" in data else ():
+            runs.append((f"ns:{mode}", lambda mode=mode: time_skbackprop(
+                *data["ns"], params, ns, mode)))
+        for key, run in runs:
+            t, fitted[key] = run()
+            best[key] = min(best.get(key, np.inf), t)
+        if "loop" in data:
+            t = time_torch_loop(*data["loop"], hidden, batch_size, args.epochs,
+                                args.device)
+            best["loop"] = min(best.get("loop", np.inf), t)
+        done += 1
+        last_repeat = time.perf_counter() - t_repeat
+    ms = {k: v / args.epochs * 1e3 for k, v in best.items()}
+    return ms, fitted, done, last_repeat
+
+
+def parity(args, fitted, data, key, reference="numpy"):
+    """``(max |dP|, final loss relative difference)`` of the fit ``key``
+    against the fit ``reference`` (NaN where either is missing)."""
+    if key not in fitted or reference not in fitted:
+        return np.nan, np.nan
+    p = slice(0, min(PARITY_ROWS, args.rows))
+    X_ref = data["numpy"][0][p] if reference == "numpy" else data["ns"][0][p, ...]
+    ref_proba = (fitted[reference].predict_proba(X_ref) if reference == "numpy"
+                 else host_proba(fitted[reference], X_ref))
+    dp = np.abs(host_proba(fitted[key], data["ns"][0][p, ...]) - ref_proba).max()
+    ref_loss = fitted[reference].loss_curve_[-1]
+    return dp, abs(fitted[key].loss_curve_[-1] - ref_loss) / ref_loss
+
+
+def table_row(args, dtype, ms, fitted, data, done):
+    """The main table's row: the namespace under the first capture mode."""
+    key = f"ns:{args.capture[0]}"
+    dp, dloss = parity(args, fitted, data, key)
+    get = lambda k: ms.get(k, np.nan)  # noqa: E731
+    return [
+        dtype, fmt(get("numpy")), fmt(get(key)), fmt(get("loop")),
+        fmt(ratio(get("loop"), get(key)), ".2f"),
+        fmt(ratio(get("numpy"), get(key)), ".2f"),
+        fmt(dp, ".1e"), fmt(dloss, ".1e"), str(done),
+    ]
+
+
+def mode_table_rows(args, dtype, ms, fitted, data):
+    """The capture modes' rows (none for a single mode): ms per epoch, the
+    speed-up over the first mode, over numpy and over the torch loop, and
+    the parity with the first mode's fit and with numpy's."""
+    if len(args.capture) < 2:
+        return []
+    first = f"ns:{args.capture[0]}"
+    get = lambda k: ms.get(k, np.nan)  # noqa: E731
+    rows = []
+    for mode in args.capture:
+        key = f"ns:{mode}"
+        dp_first = parity(args, fitted, data, key, first)[0]
+        dp_numpy = parity(args, fitted, data, key)[0]
+        rows.append([
+            dtype, mode, fmt(get(key)), fmt(ratio(get(first), get(key)), ".2f"),
+            fmt(ratio(get("numpy"), get(key)), ".2f"),
+            fmt(ratio(get("loop"), get(key)), ".2f"),
+            fmt(dp_first, ".1e"), fmt(dp_numpy, ".1e"),
+        ])
+    return rows
+
+
+def render_modes(rows, ns, args):
+    if not rows:
+        return
+    print()
+    print(f"**{ns.label} by SKBACKPROP_CAPTURE, ms per epoch on {args.device}**")
+    print()
+    headers = ["dtype", "capture", f"{ns.label} ms", f"vs {args.capture[0]}",
+               "vs numpy", "vs torch loop", f"max abs dP vs {args.capture[0]}",
+               "max abs dP vs numpy"]
+    print("| " + " | ".join(headers) + " |")
+    print("|:---|:---|" + "---:|" * (len(headers) - 2))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print(f"vs {args.capture[0]} = its ms / this mode's ms (> 1: faster); off = "
+          "the old array-API step, eager = the static step uncaptured, on/auto = "
+          "captured as CUDA graphs on a GPU (uncaptured, as eager, on a CPU for "
+          "on; the old step for auto).")
+
+
 # -------------------------------------------------------------------- main
 
 
@@ -354,7 +478,14 @@ def parse_args(argv=None):
     p.add_argument("--max-seconds", type=float, default=None,
                    help="start no new repeat once this much time has passed "
                         "(the table then has the repeats done)")
+    p.add_argument("--capture", default="auto",
+                   help="comma-separated values of SKBACKPROP_CAPTURE to time "
+                        f"the namespace fit under ({','.join(CAPTURE_MODES)}; "
+                        "default auto)")
     args = p.parse_args(argv)
+    args.capture = [m.strip() for m in args.capture.split(",") if m.strip()]
+    if not args.capture or set(args.capture) - set(CAPTURE_MODES):
+        p.error(f"--capture: choose from {','.join(CAPTURE_MODES)}")
     args.dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
     if not args.dtypes or set(args.dtypes) - set(DTYPES):
         p.error(f"--dtypes: choose from {','.join(DTYPES)}")
@@ -368,6 +499,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """Run, print the tables; returns their rows (main table, modes table)."""
     args = parse_args(argv)
     start = time.perf_counter()
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -394,7 +526,7 @@ def main(argv=None):
     print(f"mode: {'quick' if args.quick else 'full'}; best of {args.repeats} "
           f"repeat(s) of {args.epochs} epoch(s)", flush=True)
 
-    rows, last_repeat = [], 0.0
+    rows, mode_rows, last_repeat = [], [], 0.0
     for dtype in args.dtypes:
         if out_of_time(args, start, last_repeat):
             print(f"--max-seconds {args.max_seconds:g}: {dtype} not run",
@@ -402,68 +534,25 @@ def main(argv=None):
             rows.append([dtype] + ["-"] * 7 + ["0"])
             continue
         X = np.ascontiguousarray(X_all, dtype=dtype)
-        X_dev = y_dev = X_loop = y_loop = None
+        data = {"numpy": (X, y_all)}
         if ns.reason is None:
-            X_dev, y_dev = ns.asarray(X), ns.asarray(y_all)
+            data["ns"] = (ns.asarray(X), ns.asarray(y_all))
         if loop_reason is None:
-            X_loop = torch.asarray(X, device=args.device)
             codes = np.unique(y_all, return_inverse=True)[1]
-            y_loop = torch.asarray(codes.astype(np.int64), device=args.device)
-
-        # warm-up, untimed
-        w = slice(0, min(WARMUP_ROWS, args.rows))
-        time_skbackprop(X[w], y_all[w], warm_params)
-        if X_dev is not None:
-            time_skbackprop(X_dev[w, ...], y_dev[w, ...], warm_params, ns)
-        if X_loop is not None:
-            time_torch_loop(X_loop[w], y_loop[w], hidden, batch_size, 1, args.device)
-
-        best = {"numpy": np.inf, "ns": np.inf, "loop": np.inf}
-        fitted = {}
-        done = 0
-        for _ in range(args.repeats):
-            if out_of_time(args, start, last_repeat):
-                print(f"--max-seconds {args.max_seconds:g}: no more {dtype} "
-                      f"repeats after {done}", file=sys.stderr, flush=True)
-                break
-            t_repeat = time.perf_counter()
-            print(f"  {dtype} repeat {done + 1} ...", file=sys.stderr, flush=True)
-            t, fitted["numpy"] = time_skbackprop(X, y_all, params)
-            best["numpy"] = min(best["numpy"], t)
-            if X_dev is not None:
-                t, fitted["ns"] = time_skbackprop(X_dev, y_dev, params, ns)
-                best["ns"] = min(best["ns"], t)
-            if X_loop is not None:
-                t = time_torch_loop(X_loop, y_loop, hidden, batch_size,
-                                    args.epochs, args.device)
-                best["loop"] = min(best["loop"], t)
-            done += 1
-            last_repeat = time.perf_counter() - t_repeat
-
-        dp = dloss = np.nan
-        if "ns" in fitted and "numpy" in fitted:
-            p = slice(0, min(PARITY_ROWS, args.rows))
-            dp = np.abs(host_proba(fitted["ns"], X_dev[p, ...])
-                        - fitted["numpy"].predict_proba(X[p])).max()
-            ref_loss = fitted["numpy"].loss_curve_[-1]
-            dloss = abs(fitted["ns"].loss_curve_[-1] - ref_loss) / ref_loss
-        ms = {k: v / args.epochs * 1e3 for k, v in best.items()}
-        rows.append([
-            dtype,
-            fmt(ms["numpy"]),
-            fmt(ms["ns"]),
-            fmt(ms["loop"]),
-            fmt(ratio(ms["loop"], ms["ns"]), ".2f"),
-            fmt(ratio(ms["numpy"], ms["ns"]), ".2f"),
-            fmt(dp, ".1e"),
-            fmt(dloss, ".1e"),
-            str(done),
-        ])
-        del X_dev, y_dev, X_loop, y_loop, fitted
+            data["loop"] = (torch.asarray(X, device=args.device),
+                            torch.asarray(codes.astype(np.int64), device=args.device))
+        best, fitted, done, last_repeat = time_interleaved(
+            args, ns, data, (hidden, batch_size, params, warm_params), start,
+            last_repeat, dtype)
+        rows.append(table_row(args, dtype, best, fitted, data, done))
+        mode_rows += mode_table_rows(args, dtype, best, fitted, data)
+        del data, fitted
         gc.collect()
 
     render(rows, ns, args)
+    render_modes(mode_rows, ns, args)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    return rows, mode_rows
 
 
 if __name__ == "__main__":

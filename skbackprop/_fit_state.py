@@ -72,6 +72,7 @@ class FitConfig:
     dropout_schedule: str | None = None
     label_smoothing: float = 0.0
     restore_best: str = "auto"
+    best_epoch_ties: str = "first"  # or 'last' (no drop-in parameter)
 
     @classmethod
     def from_estimator(cls, est, n_hidden, incremental):

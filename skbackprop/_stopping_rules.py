@@ -132,10 +132,17 @@ class Divergence(StoppingRule):
         if config.validates and not first_epoch:
             record.end_epoch(epoch.loss, epoch.n_samples, config.verbose)
             record.add_validation_score(float("nan"), config.verbose)
-        diverged(config.learning_rate_init, first_epoch,
-                 kept="best epoch (by validation score)" if config.validates
-                 else "last finite epoch")
+        diverged(config.learning_rate_init, first_epoch, kept=_kept(config))
         return True
+
+
+def _kept(config):
+    """Which epoch's weights a fit ends with (see :func:`best_epoch_rules`),
+    in words."""
+    rules = best_epoch_rules(config)
+    if not rules:
+        return "last finite epoch"
+    return f"best epoch (by {rules[0].criterion.replace('_', ' ')})"
 
 
 def diverged(learning_rate_init, first_epoch, kept="last finite epoch"):
@@ -223,23 +230,25 @@ class BestEpoch(StoppingRule):
         The best epoch has the highest validation score (early stopping:
         scikit-learn's restore) or the lowest training loss.  It runs
         before the stall rules, which update the record's best values:
-        an epoch is the best when it beats the best before it (a tie keeps
-        the earlier epoch).
+        an epoch is the best when it beats the best before it.
+    ties : {'first', 'last'}, default='first'
+        Which of epochs that tie is kept: the first (scikit-learn's) or
+        the last (RealMLP's choice, the one trained longest).
     """
 
-    def __init__(self, criterion):
-        self.criterion = criterion
+    def __init__(self, criterion, ties="first"):
+        self.criterion, self.ties = criterion, ties
         self.best_loss = float("inf")
         self.best_weights = None
 
     def on_epoch_end(self, epoch):
         record = epoch.record
         if self.criterion == "validation_score":
-            better = record.validation_scores[-1] > record.best_validation_score
+            value, best = -record.validation_scores[-1], -record.best_validation_score
         else:
-            better = record.loss < self.best_loss
+            value, best = record.loss, self.best_loss
             self.best_loss = min(self.best_loss, record.loss)
-        if better:
+        if value < best or self.ties == "last" and value == best:
             self.best_weights = epoch.trainer.copy(epoch.weights)
         return False
 
@@ -255,7 +264,9 @@ def best_epoch_rules(config):
     criterion = config.restore_best
     if criterion == "auto":
         criterion = "validation_score" if config.validates else "last"
-    return [] if criterion == "last" else [BestEpoch(criterion)]
+    if criterion == "last":
+        return []
+    return [BestEpoch(criterion, config.best_epoch_ties)]
 
 
 class Callbacks(StoppingRule):

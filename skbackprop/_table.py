@@ -21,11 +21,12 @@ decides for each column whether it is numeric or categorical (see
   quartiles coincide), ``c`` the clip level (3): an outlier ends near
   ``+-c`` instead of dominating a layer, while the bulk stays nearly linear.
 - **categorical** (:class:`CategoricalColumn`): the categories seen at fit,
-  coded ``0 .. k-1``; code ``k`` is reserved for a missing value and for a
-  category first seen at prediction (handled, not an error).  A column of
-  at most ``max_one_hot`` categories is one-hot encoded (its reserved code an
-  all-zero row); a larger one goes to an embedding, or, with
-  ``categorical_embedding="onehot"``, is one-hot encoded too.
+  a missing value and a category first seen at prediction share a reserved
+  code (handled, not an error).  A column of at most ``max_one_hot``
+  categories is one-hot encoded (the reserved code an all-zero row); a
+  larger one enters as one column of codes ``1 .. k`` (0 the reserved one)
+  for an embedding layer, or, with ``categorical_embedding="onehot"``, is
+  one-hot encoded too.
 
 A *constant* column (one value and no missing one at fit) carries no
 information: it is dropped from the network's inputs, with no error or
@@ -207,8 +208,9 @@ class NumericColumn:
         The column's name, for error messages.
     values : ndarray of float64
         The column at fit, NaN where missing.
-    scaling : {'robust', None}
-        Robust scaling (and centring on the median), or none.
+    scaling : {'robust', 'standard', None}
+        Robust scaling (centred on the median, divided by the interquartile
+        range), standard scaling (mean and standard deviation), or none.
     smooth_clip : float or None
         The clip level ``c``; None: no clipping.
     missing_indicator : bool
@@ -232,6 +234,10 @@ class NumericColumn:
         if scaling == "robust":
             spread = q75 - q25 if q75 > q25 else (high - low) / 2
             self.center = self.median
+            self.scale = 1.0 / spread if spread > 0 else 1.0
+        elif scaling == "standard":
+            spread = present.std()
+            self.center = float(present.mean())
             self.scale = 1.0 / spread if spread > 0 else 1.0
         self.smooth_clip = smooth_clip
         self.width = int(self.keeps_values) + int(self.indicator)
@@ -282,7 +288,7 @@ class CategoricalColumn:
         The categories seen at fit, sorted by their text.
     one_hot : bool
         Whether it is one-hot encoded (else integer codes, for an
-        embedding: ``0 .. k-1`` and ``k`` for missing or unknown).
+        embedding: ``1 .. k``, and 0 for a missing or unknown category).
     """
 
     def __init__(self, name, values, one_hot, max_one_hot):
@@ -320,8 +326,8 @@ class CategoricalColumn:
         if self.constant:
             return
         codes = self.codes(values)
-        if not self.one_hot:
-            out[:, 0] = codes
+        if not self.one_hot:  # the embedding's codes: 1..k, 0 unknown
+            out[:, 0] = np.where(codes < self.n_categories, codes + 1, 0)
             return
         out[...] = 0
         rows = np.flatnonzero(codes < self.n_categories)
@@ -368,7 +374,7 @@ class TableEncoder:
         encoded, larger ones coded for an embedding.
     categorical_embedding : {'onehot', 'embedding'}
         'onehot': every categorical column is one-hot encoded.
-    numeric_scaling : {'robust', None}
+    numeric_scaling : {'robust', 'standard', None}
     smooth_clip : float or None
     missing_indicator : bool
 
@@ -407,6 +413,22 @@ class TableEncoder:
             self.columns.append(column)
         self.n_outputs = max(1, sum(c.width for c in self.columns))
         return self
+
+    def layout(self):
+        """Where each kind of value lies in the encoded matrix:
+        ``(numeric, codes, cardinalities)``, the columns of the numeric
+        values (not their missing indicators), those of the categorical
+        codes for an embedding, and the number of categories of each."""
+        numeric, codes, cardinalities, start = [], [], [], 0
+        for column in self.columns:
+            if isinstance(column, NumericColumn) and column.keeps_values:
+                numeric.append(start)
+            elif isinstance(column, CategoricalColumn) and column.width and (
+                    not column.one_hot):
+                codes.append(start)
+                cardinalities.append(column.n_categories)
+            start += column.width
+        return numeric, codes, cardinalities
 
     def _columns(self, X, feature_names, fitting):
         """The ``(values, kind)`` of each column of ``X`` and their names;

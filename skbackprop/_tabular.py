@@ -9,14 +9,18 @@ the drop-in estimators (:func:`skbackprop._training.train`: the same
 epochs, stopping rules, rollback of a diverging epoch and of a failed fit).
 Their defaults are chosen for tables, after RealMLP-TD (Holzmueller,
 Grinsztajn and Steinwart, NeurIPS 2024): robust scaling with smooth
-clipping, a validation split on which the best epoch is kept, Adam with
-``beta_2=0.95``, mini-batches of 256 rows; regression targets are
-standardised inside.
+clipping, embeddings of the categorical codes and periodic embeddings of
+the numeric columns (:mod:`skbackprop._engine.table_layers`), a learned
+per-feature scale, NTK-parametrised dense layers, AdamW with RealMLP's
+per-group learning-rate factors and its multi-cycle schedule, scheduled
+dropout, label smoothing, and the best epoch on a validation split;
+regression targets are standardised inside.
 
-Wiring points for the techniques still to come (each a parameter, so an
-ablation can switch it off): the network is built by
-:meth:`_BaseTabularMLP._build_network`, the optimizer's settings by
-:meth:`_BaseTabularMLP._fit_config`, the input encoding by
+Each technique is a parameter that switches it off (the ablation of
+``benchmarks/tabular.py`` reads them); the network is described in plain
+values by :func:`architecture` (stored with the model) and built by
+:func:`build_network`, the optimizer's settings by
+:meth:`_BaseTabularMLP._adam_settings`, the input encoding by
 :meth:`_BaseTabularMLP._make_encoder`.
 """
 
@@ -40,7 +44,19 @@ from sklearn.utils.validation import (
 from . import _training as training
 from ._blas_threads import blas_threads
 from ._callbacks import FitTasks
-from ._engine import ACTIVATIONS, Adam, Network, predict
+from ._engine import (
+    ACTIVATIONS,
+    SCHEDULES,
+    Adam,
+    CategoricalEmbedding,
+    Dense,
+    Network,
+    PeriodicEmbedding,
+    Scale,
+    get_activation,
+    get_loss,
+    predict,
+)
 from ._fit_state import FitConfig, TrainingRecord
 from ._table import TableEncoder, is_frame
 from ._validation import (
@@ -63,6 +79,67 @@ MIN_VALIDATION_ROWS = 10
 
 _EPOCH_BUDGET_WARNING = "Stochastic Optimizer: Maximum iterations"
 
+# RealMLP-TD's sizes (pytabkit): an embedding of 8 values per category of a
+# large categorical column; 16 frequencies mapped to 3 values per numeric
+# column, frequencies drawn with a standard deviation of 0.1
+EMBEDDING_DIMS = 8
+PERIODIC = dict(frequencies=16, dims=3, sigma=0.1)
+
+
+def architecture(est, encoder, n_outputs):
+    """The network's description, in plain values (stored with the fitted
+    model, which :func:`build_network` rebuilds from it)."""
+    numeric, codes, cardinalities = encoder.layout()
+    return dict(
+        n_inputs=encoder.n_outputs, numeric=numeric, codes=codes,
+        cardinalities=cardinalities, numeric_embedding=est.numeric_embedding,
+        feature_scaling=bool(est.feature_scaling),
+        hidden=est._hidden_layer_sizes(), activation=est.activation,
+        parametrization=est.parametrization, n_outputs=n_outputs, loss=est._loss,
+    )
+
+
+def build_network(arch, dtype):
+    """The network of ``arch`` (:func:`architecture`): the categorical
+    codes' embeddings, the numeric columns' periodic embeddings, a
+    per-feature scale, then the dense layers."""
+    layers, fan, numeric = [], arch["n_inputs"], list(arch["numeric"])
+    if arch["codes"]:
+        layers.append(CategoricalEmbedding(fan, arch["codes"], arch["cardinalities"],
+                                           EMBEDDING_DIMS))
+        # it passes the other columns first, in their order
+        others = [j for j in range(fan) if j not in set(arch["codes"])]
+        numeric, fan = [others.index(j) for j in numeric], layers[-1].fan_out
+    if arch["numeric_embedding"] == "periodic" and numeric:
+        layers.append(PeriodicEmbedding(fan, numeric, **PERIODIC))
+        fan = layers[-1].fan_out
+    if arch["feature_scaling"]:
+        layers.append(Scale(fan))
+    for units in arch["hidden"]:
+        layers.append(Dense(fan, units, get_activation(arch["activation"]),
+                            parametrization=arch["parametrization"]))
+        fan = units
+    output = get_activation(get_loss(arch["loss"]).out_activation, output=True)
+    layers.append(Dense(fan, arch["n_outputs"], output,
+                        parametrization=arch["parametrization"]))
+    return Network.from_layers(layers, arch["loss"], dtype)
+
+
+def lr_factor(layer, group):
+    """RealMLP-TD's learning-rate factors: the per-feature scale learns 6
+    times faster, the periodic embeddings and the dense biases 10 times
+    slower."""
+    if isinstance(layer, Scale):
+        return 6.0
+    if isinstance(layer, PeriodicEmbedding) or group == "biases":
+        return 0.1
+    return 1.0
+
+
+def decay_factor(layer, group):
+    """Weight decay spares the dense layers' biases (RealMLP-TD's)."""
+    return 0.0 if isinstance(layer, Dense) and group == "biases" else 1.0
+
 
 class _BaseTabularMLP(BaseEstimator):
     """What the classifier and the regressor share: the table's encoding,
@@ -84,8 +161,16 @@ class _BaseTabularMLP(BaseEstimator):
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), None, "array-like"],
         "max_one_hot_categories": [Interval(Integral, 1, None, closed="left")],
-        "categorical_embedding": [StrOptions({"onehot"})],
-        "numeric_scaling": [StrOptions({"robust"}), None],
+        "categorical_embedding": [StrOptions({"onehot", "embedding"})],
+        "numeric_embedding": [StrOptions({"periodic"}), None],
+        "feature_scaling": ["boolean"],
+        "parametrization": [StrOptions({"standard", "ntk"})],
+        "learning_rate_schedule": [StrOptions(set(SCHEDULES)), None],
+        "learning_rate_warmup": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "dropout_schedule": [StrOptions(set(SCHEDULES)), None],
+        "restore_best": [StrOptions({"validation_score", "last"})],
+        "numeric_scaling": [StrOptions({"robust", "standard"}), None],
         "smooth_clip": [None, Interval(Real, 0, None, closed="neither")],
         "missing_indicator": ["boolean"],
         "random_state": ["random_state"],
@@ -140,17 +225,11 @@ class _BaseTabularMLP(BaseEstimator):
                 f"{self.hidden_layer_sizes!r}.")
         return [int(s) for s in sizes]
 
-    def _build_network(self, n_inputs, n_outputs):
-        """The network to train (its parameters not yet drawn)."""
-        units = [n_inputs, *self._hidden_layer_sizes(), n_outputs]
-        return Network(units, self.activation, self._loss, _DTYPE)
-
     def _output(self, X_encoded):
         """The network's output for encoded rows, computed in float64: a
         row's prediction is then the same whichever rows come with it (a
         float32 product's rounding depends on the block's shape)."""
-        units = [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)]
-        network = Network(units, self.activation, self._loss, np.float64)
+        network = build_network(self._architecture, np.float64)
         coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
         intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
         with np.errstate(all="ignore"):
@@ -193,35 +272,41 @@ class _BaseTabularMLP(BaseEstimator):
                              "but the target y is None.")
         X = self._check_table(X, reset=True)
         check_consistent_length(X, y)
-        hidden = self._hidden_layer_sizes()
         Y, sw = self._encode_targets(y, sample_weight, X.shape[0])
         encoder = self._make_encoder()
         names = getattr(self, "feature_names_in_", None)
         X_encoded = encoder.fit(X, names).transform(X, names).astype(_DTYPE)
         self._encoder = encoder
+        self._architecture = architecture(self, encoder, Y.shape[1])
+        network = build_network(self._architecture, _DTYPE)
         random_state = check_random_state(self.random_state)
-        network = self._build_network(X_encoded.shape[1], Y.shape[1])
-        flat = network.init_params(random_state)
+        # the data-dependent inits (parametrization='ntk') see the rows
+        flat = network.init_params(random_state, X_encoded)
         self.coefs_, self.intercepts_ = network.unpack(flat)
-        config = self._fit_config(X.shape[0], len(hidden))
+        config = self._fit_config(X.shape[0], network)
         self._start_record(config)
-        self._training_network = network
-        try:
-            with blas_threads("adam", network.layer_units, X.shape[0]), \
-                    warnings.catch_warnings():
-                # the epochs are a budget, not a failure to converge
-                warnings.filterwarnings("ignore", message=_EPOCH_BUDGET_WARNING,
-                                        category=ConvergenceWarning)
-                training.train(self, config, network, flat, (X_encoded, Y, sw),
-                               random_state, FitTasks(self))
-        finally:
-            del self._training_network
-            vars(self).pop("_optimizer", None)
+        self._train(config, network, flat, (X_encoded, Y, sw), random_state)
         self.coefs_ = [np.array(c) for c in self.coefs_]
         self.intercepts_ = [np.array(b) for b in self.intercepts_]
         return self
 
-    def _fit_config(self, n_samples, n_hidden):
+    def _train(self, config, network, flat, data, random_state):
+        """The training loop of the drop-in estimators on ``data``."""
+        self._training_network = network
+        try:
+            with blas_threads("adam", [data[0].shape[1], *self._hidden_layer_sizes(),
+                                       data[1].shape[1]], data[0].shape[0]), \
+                    warnings.catch_warnings():
+                # the epochs are a budget, not a failure to converge
+                warnings.filterwarnings("ignore", message=_EPOCH_BUDGET_WARNING,
+                                        category=ConvergenceWarning)
+                training.train(self, config, network, flat, data, random_state,
+                               FitTasks(self))
+        finally:
+            del self._training_network
+            vars(self).pop("_optimizer", None)
+
+    def _fit_config(self, n_samples, network):
         """The training loop's settings (:class:`FitConfig`) for a fit of
         ``n_samples`` rows."""
         validates = (self.validation_fraction is not None
@@ -239,11 +324,25 @@ class _BaseTabularMLP(BaseEstimator):
             validates=validates,
             validation_fraction=self.validation_fraction if validates else 0.1,
             stratify=self._stratify, scoring=None,
-            dropout_rates=(float(self.dropout),) * n_hidden,
-            optimizer_class=Adam,
-            optimizer_settings=dict(
-                learning_rate_init=self.learning_rate_init, beta_1=self.beta_1,
-                beta_2=self.beta_2, epsilon=self.epsilon),
+            dropout_rates=tuple(float(self.dropout) if isinstance(layer, Dense) else 0.0
+                                for layer in network.layers[:-1]),
+            optimizer_class=Adam, optimizer_settings=self._adam_settings(network),
+            dropout_schedule=self.dropout_schedule,
+            label_smoothing=float(getattr(self, "label_smoothing", 0.0)),
+            restore_best=self.restore_best if validates else "last",
+        )
+
+    def _adam_settings(self, network):
+        """Adam's settings: AdamW's decay (on RealMLP-TD's 'flat_cos'
+        schedule), the learning-rate schedule, the per-parameter factors."""
+        return dict(
+            learning_rate_init=self.learning_rate_init, beta_1=self.beta_1,
+            beta_2=self.beta_2, epsilon=self.epsilon,
+            weight_decay=self.weight_decay, schedule=self.learning_rate_schedule,
+            warmup=self.learning_rate_warmup,
+            decay_schedule="flat_cos" if self.weight_decay else None,
+            lr_factors=network.per_parameter(lr_factor),
+            decay_factors=network.per_parameter(decay_factor),
         )
 
     def _start_record(self, config):
@@ -267,7 +366,8 @@ class _BaseTabularMLP(BaseEstimator):
         raise NotImplementedError(
             f"to_onnx cannot export {type(self).__name__}: its table encoder "
             "(median imputation with missing indicators, robust scaling with "
-            "smooth clipping, one-hot categories) has no ONNX converter yet. "
+            "smooth clipping, categorical codes) and its embedding layers have "
+            "no ONNX converter yet. "
             "Export BackpropMLPClassifier/BackpropMLPRegressor behind a "
             "scikit-learn preprocessing Pipeline instead.")
 
@@ -286,39 +386,69 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     It takes a table as it comes -- a pandas or polars DataFrame with
     numeric, categorical (category, object, string, bool) and missing
     values, or an array -- and encodes it itself: numeric columns imputed
-    (with a missing indicator), robustly scaled and smoothly clipped;
-    categorical ones one-hot encoded, a category unseen at fit (or missing)
-    mapped to an all-zero row.  A constant column is dropped.  The network
-    is trained by skbackprop's engine with Adam on mini-batches, and the
-    epoch with the best accuracy on a validation split is kept.
+    (with a missing indicator), robustly scaled and smoothly clipped, then
+    embedded (periodic features); categorical ones one-hot encoded up to 8
+    categories, embedded above, a category unseen at fit (or missing)
+    mapped to a reserved code.  A constant column is dropped.  The network
+    (RealMLP-TD's techniques: a learned per-feature scale, NTK
+    parametrisation, AdamW, a multi-cycle learning-rate schedule, dropout
+    and label smoothing) is trained by skbackprop's engine on mini-batches,
+    and the epoch with the best accuracy on a validation split is kept.
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(128, 128)
+    hidden_layer_sizes : array-like of int, default=(256, 256)
         The width of each hidden layer.
     activation : str, default='relu'
         The hidden layers' activation (the drop-in MLP's names).
-    learning_rate_init : float, default=2e-3
-        Adam's step size.
+    parametrization : {'ntk', 'standard'}, default='ntk'
+        'ntk': RealMLP-TD's dense layers, ``z = a W / sqrt(fan_in) + b``
+        with data-dependent initial weights (each unit's pre-activation of
+        standard deviation 1 on the training rows) and biases (each unit's
+        hyperplane through a random point of the data); 'standard': the
+        drop-in MLP's layers and Glorot initialisation.
+    learning_rate_init : float, default=0.04
+        Adam's base step size (with 'ntk', weights of order 1 take large
+        steps; with 'standard', try 2e-3).
+    learning_rate_schedule : str or None, default='coslog4'
+        A factor on each step's rate over ``max_epochs`` epochs of batches
+        (the drop-in's schedules: 'coslog4' is RealMLP-TD's four cosine
+        cycles on a log scale; 'cosine', 'linear', 'flat_cos'); None:
+        constant.
+    learning_rate_warmup : float, default=0.0
+        The fraction of training with a linear warm-up.
+    weight_decay : float, default=0.02
+        Decoupled weight decay (AdamW), on RealMLP-TD's 'flat_cos' schedule
+        (full for the first half of training, then down to 0); the dense
+        layers' biases are not decayed.  The per-feature scale learns 6
+        times faster than the base rate, the periodic embeddings and the
+        biases 10 times slower (RealMLP-TD's factors).
     batch_size : int, default=256
         Rows per mini-batch (clipped to the training rows).
-    max_epochs : int, default=100
-        The most epochs trained.
+    max_epochs : int, default=64
+        Epochs trained (fewer with ``n_iter_no_change``).
     alpha : float, default=0.0
         Strength of an L2 penalty on the weights (divided by the training
         set's total weight, as the drop-in's ``alpha_scaling='dataset'``).
-    dropout : float, default=0.0
+    dropout : float, default=0.15
         Dropout rate of every hidden layer.
+    dropout_schedule : str or None, default='flat_cos'
+        A factor on the dropout rate per epoch (a schedule's name, as
+        ``learning_rate_schedule``); None: constant.
     beta_1, beta_2, epsilon : float, default=0.9, 0.95, 1e-8
         Adam's moment decays and its denominator's guard (RealMLP-TD's
         ``beta_2=0.95`` forgets old gradients sooner than Adam's 0.999).
+    label_smoothing : float, default=0.1
+        Targets ``y (1 - eps) + eps / n_classes``.
     validation_fraction : float or None, default=0.2
         The share of the rows held out (stratified) to choose the best
         epoch by accuracy; None, or a split of fewer than 10 rows: every
         row trains and the last epoch is kept.
-    n_iter_no_change : int or None, default=20
-        Training stops after this many epochs without a better validation
-        score (the best epoch is kept); None: ``max_epochs`` always.
+    n_iter_no_change : int or None, default=None
+        Stop after this many epochs without a better validation score;
+        None: train ``max_epochs`` epochs (the schedules end there).
+    restore_best : {'validation_score', 'last'}, default='validation_score'
+        Keep the epoch of the best validation score, or the last one.
     categorical_features : 'from_dtype', None, array-like, default='from_dtype'
         Which columns are categorical, as HistGradientBoosting's parameter:
         'from_dtype' those of a DataFrame with a category, object, string
@@ -327,12 +457,21 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         column).
     max_one_hot_categories : int, default=8
         Categorical columns with at most this many categories are one-hot
-        encoded.
-    categorical_embedding : {'onehot'}, default='onehot'
-        How larger categorical columns enter the network: one-hot as well.
-    numeric_scaling : {'robust'} or None, default='robust'
+        encoded, larger ones embedded.
+    categorical_embedding : {'embedding', 'onehot'}, default='embedding'
+        How larger categorical columns enter the network: a learned
+        embedding of 8 values per category (a missing or unseen category
+        has its own), or one-hot.
+    numeric_embedding : {'periodic'} or None, default='periodic'
+        'periodic': each numeric column also enters as 3 values learned from
+        16 periodic features ``cos(2 pi w x + b)`` (RealMLP-TD's PBLD);
+        None: as it is.
+    feature_scaling : bool, default=True
+        A learned scale per input of the first dense layer.
+    numeric_scaling : {'robust', 'standard'} or None, default='robust'
         Centre numeric columns on their median and divide by their
-        interquartile range; None: leave them as they are.
+        interquartile range ('standard': mean and standard deviation);
+        None: leave them as they are.
     smooth_clip : float or None, default=3.0
         Numeric values ``u`` (after scaling) become ``u / sqrt(1 + (u/c)^2)``,
         within ``+-c``; None: not clipped.
@@ -348,8 +487,10 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The number of columns of ``X`` at fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has column names.
     coefs_, intercepts_ : list of ndarray
         The network's weights and biases, layer by layer.
@@ -360,6 +501,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     validation_scores_ : list of float or None
         The validation accuracy of each epoch (None without a split).
     best_validation_score_ : float or None
+        The best of ``validation_scores_``: the kept epoch's.
 
     See Also
     --------
@@ -382,33 +524,48 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     _parameter_constraints: dict = {
         **_BaseTabularMLP._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
     _loss = "log_loss"
     _stratify = "labels-else-no"
 
-    def __init__(self, hidden_layer_sizes=(128, 128), activation="relu", *,
-                 learning_rate_init=2e-3, batch_size=256, max_epochs=100,
-                 alpha=0.0, dropout=0.0, beta_1=0.9, beta_2=0.95, epsilon=1e-8,
-                 validation_fraction=0.2, n_iter_no_change=20,
+    def __init__(self, hidden_layer_sizes=(256, 256), activation="relu", *,
+                 parametrization="ntk", learning_rate_init=0.04,
+                 learning_rate_schedule="coslog4", learning_rate_warmup=0.0,
+                 weight_decay=0.02, batch_size=256, max_epochs=64, alpha=0.0,
+                 dropout=0.15, dropout_schedule="flat_cos", beta_1=0.9,
+                 beta_2=0.95, epsilon=1e-8, label_smoothing=0.1,
+                 validation_fraction=0.2,
+                 n_iter_no_change=None, restore_best="validation_score",
                  categorical_features="from_dtype", max_one_hot_categories=8,
-                 categorical_embedding="onehot", numeric_scaling="robust",
-                 smooth_clip=3.0, missing_indicator=True, class_weight=None,
+                 categorical_embedding="embedding", numeric_embedding="periodic",
+                 feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
+                 missing_indicator=True, class_weight=None,
                  random_state=None, verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.parametrization = parametrization
         self.learning_rate_init = learning_rate_init
+        self.learning_rate_schedule = learning_rate_schedule
+        self.learning_rate_warmup = learning_rate_warmup
+        self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.alpha = alpha
         self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.label_smoothing = label_smoothing
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.restore_best = restore_best
         self.categorical_features = categorical_features
         self.max_one_hot_categories = max_one_hot_categories
         self.categorical_embedding = categorical_embedding
+        self.numeric_embedding = numeric_embedding
+        self.feature_scaling = feature_scaling
         self.numeric_scaling = numeric_scaling
         self.smooth_clip = smooth_clip
         self.missing_indicator = missing_indicator
@@ -503,53 +660,33 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(128, 128)
-        The width of each hidden layer.
-    activation : str, default='relu'
-        The hidden layers' activation.
-    learning_rate_init : float, default=2e-3
-        Adam's step size.
-    batch_size : int, default=256
-        Rows per mini-batch (clipped to the training rows).
-    max_epochs : int, default=100
-        The most epochs trained.
-    alpha : float, default=0.0
-        Strength of an L2 penalty on the weights.
-    dropout : float, default=0.0
-        Dropout rate of every hidden layer.
-    beta_1, beta_2, epsilon : float, default=0.9, 0.95, 1e-8
-        Adam's settings.
-    validation_fraction : float or None, default=0.2
-        The share of the rows held out to choose the best epoch by mean
-        squared error; None, or a split of fewer than 10 rows: every row
-        trains and the last epoch is kept.
-    n_iter_no_change : int or None, default=20
-        Training stops after this many epochs without a better validation
-        score; None: ``max_epochs`` always.
-    categorical_features : 'from_dtype', None, array-like, default='from_dtype'
-        Which columns are categorical (see :class:`TabularMLPClassifier`).
-    max_one_hot_categories : int, default=8
-    categorical_embedding : {'onehot'}, default='onehot'
-    numeric_scaling : {'robust'} or None, default='robust'
-    smooth_clip : float or None, default=3.0
-    missing_indicator : bool, default=True
-        As :class:`TabularMLPClassifier`'s.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the validation split and the shuffles.
-    verbose : bool, default=False
-        Print each epoch's loss (and validation score).
+    hidden_layer_sizes, activation, parametrization, learning_rate_init, \
+learning_rate_schedule, learning_rate_warmup, weight_decay, batch_size, \
+max_epochs, alpha, dropout, dropout_schedule, beta_1, beta_2, epsilon, \
+validation_fraction, n_iter_no_change, restore_best, categorical_features, \
+max_one_hot_categories, categorical_embedding, numeric_embedding, \
+feature_scaling, numeric_scaling, smooth_clip, missing_indicator, \
+random_state, verbose
+        As :class:`TabularMLPClassifier`'s, with the same defaults; the
+        best epoch is the one of the lowest mean squared error on the
+        validation split (not stratified).
 
     Attributes
     ----------
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The number of columns of ``X`` at fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has column names.
     n_outputs_ : int
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        The number of targets.
+    y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         The targets' standardisation.
     coefs_, intercepts_ : list of ndarray
+        The network's weights and biases, layer by layer.
     n_iter_ : int
+        Epochs trained.
     loss_curve_ : list of float
+        The training loss of each epoch.
     validation_scores_ : list of float or None
         Minus the mean squared error of the standardised targets on the
         validation split, per epoch.
@@ -574,29 +711,40 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     _loss = "squared_error"
     _stratify = "no"
 
-    def __init__(self, hidden_layer_sizes=(128, 128), activation="relu", *,
-                 learning_rate_init=2e-3, batch_size=256, max_epochs=100,
-                 alpha=0.0, dropout=0.0, beta_1=0.9, beta_2=0.95, epsilon=1e-8,
-                 validation_fraction=0.2, n_iter_no_change=20,
+    def __init__(self, hidden_layer_sizes=(256, 256), activation="relu", *,
+                 parametrization="ntk", learning_rate_init=0.04,
+                 learning_rate_schedule="coslog4", learning_rate_warmup=0.0,
+                 weight_decay=0.02, batch_size=256, max_epochs=64, alpha=0.0,
+                 dropout=0.15, dropout_schedule="flat_cos", beta_1=0.9,
+                 beta_2=0.95, epsilon=1e-8, validation_fraction=0.2,
+                 n_iter_no_change=None, restore_best="validation_score",
                  categorical_features="from_dtype", max_one_hot_categories=8,
-                 categorical_embedding="onehot", numeric_scaling="robust",
-                 smooth_clip=3.0, missing_indicator=True, random_state=None,
-                 verbose=False):
+                 categorical_embedding="embedding", numeric_embedding="periodic",
+                 feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
+                 missing_indicator=True, random_state=None, verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.parametrization = parametrization
         self.learning_rate_init = learning_rate_init
+        self.learning_rate_schedule = learning_rate_schedule
+        self.learning_rate_warmup = learning_rate_warmup
+        self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.alpha = alpha
         self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.restore_best = restore_best
         self.categorical_features = categorical_features
         self.max_one_hot_categories = max_one_hot_categories
         self.categorical_embedding = categorical_embedding
+        self.numeric_embedding = numeric_embedding
+        self.feature_scaling = feature_scaling
         self.numeric_scaling = numeric_scaling
         self.smooth_clip = smooth_clip
         self.missing_indicator = missing_indicator

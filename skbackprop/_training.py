@@ -343,9 +343,10 @@ def fit_stochastic(config, record, network, flat, data, optimizer, random_state,
     train = smoothed_targets(config, network, train)
     n_samples = train[0].shape[0]
     batch_size = batch_size_for(config.batch_size, n_samples)
-    # a learning-rate schedule spans max_iter epochs (early stopping or
-    # not); partial_fit's calls continue it, over max_iter of their epochs
-    optimizer.set_horizon(config.max_iter * -(-n_samples // batch_size))
+    # a schedule spans max_iter epochs (early stopping or not); partial_fit's
+    # calls continue it, over max_iter of their epochs
+    if optimizer.counts_steps:
+        optimizer.set_horizon(config.max_iter * -(-n_samples // batch_size))
     # the seed draws nothing, and only with dropout: a fit without dropout
     # draws exactly what it always did.  The masks' epoch counter continues
     # across partial_fit calls and warm starts: the epochs trained so far

@@ -8,7 +8,8 @@ Modules pair each forward computation with its derivative:
 - :mod:`.layers` -- the layers, each with its parameters, buffers, forward
   and backward pass;
 - :mod:`.table_layers` -- layer kinds for tables: a per-feature scale,
-  categorical and periodic embeddings;
+  categorical, periodic and piecewise-linear embeddings, a parametric
+  activation;
 - :mod:`.network` -- a sequence of layers over one flat parameter buffer
   (the estimators' dense layers, or any list: ``Network.from_layers``),
   and the one forward/backward loop;
@@ -30,6 +31,7 @@ Modules pair each forward computation with its derivative:
 
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 from .gradcheck import gradcheck, numerical_gradient
+from .layers import Dense
 from .losses import LOSSES, get_loss, smooth_targets
 from .namespace import ArrayNamespace
 from .network import Network, Workspace
@@ -41,15 +43,20 @@ from .optimizers import (
     optimizer_from_state,
 )
 from .schedules import SCHEDULES, schedule_factor
+from .table_layers import CategoricalEmbedding, PeriodicEmbedding, Scale
 from .trainer import Trainer, batch_plan, make_trainer, predict
 
 __all__ = [
     "ACTIVATIONS",
     "ArrayNamespace",
+    "CategoricalEmbedding",
+    "Dense",
     "OUTPUT_ACTIVATIONS",
+    "PeriodicEmbedding",
     "LOSSES",
     "SCHEDULES",
     "SGD",
+    "Scale",
     "Adam",
     "Network",
     "Trainer",

@@ -233,13 +233,22 @@ class DeviceMasks:
     def draw(self, keys, seed, epoch, rates, numbers, dtype):
         """The masks (device arrays of ``dtype``; None where a rate is 0)
         of the rows whose keys are ``keys`` (device halves)."""
+        salts = []
+        for number in numbers:
+            salt = mask_salt(seed, epoch, number)
+            salts.append((salt >> 32, salt & _M32))
+        return self.draw_salted(keys, salts, rates, dtype)
+
+    def draw_salted(self, keys, salts, rates, dtype):
+        """:meth:`draw` with each layer's salt given as ``(high, low)``
+        halves: Python integers, or 0-d int64 device arrays (a step that
+        must not depend on the epoch's Python values, :mod:`.captured`)."""
         masks = []
-        for counters, p, number in zip(self.counters, rates, numbers):
+        for counters, p, salt in zip(self.counters, rates, salts):
             if counters is None:
                 masks.append(None)
                 continue
-            salt = mask_salt(seed, epoch, number)
-            base = _mix_halves(keys[0] ^ (salt >> 32), keys[1] ^ (salt & _M32))
+            base = _mix_halves(keys[0] ^ salt[0], keys[1] ^ salt[1])
             v = _add_halves((base[0][:, None], base[1][:, None]), counters)
             high, low = _mix_halves(*v)
             threshold = min(int(np.ceil(p * 2.0**64)), _M64)

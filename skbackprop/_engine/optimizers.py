@@ -16,18 +16,21 @@ no scratch array of its own.  Their semantics (learning-rate schedules,
 stopping rules, Adam's bias correction folded into the step size) follow
 scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``.
 
-Beyond scikit-learn's optimizers, every stochastic optimizer takes three
+Beyond scikit-learn's optimizers, every stochastic optimizer takes
 options, all off by default (and then not one operation of a step
 changes):
 
 * ``weight_decay`` -- decoupled weight decay (AdamW, Loshchilov & Hutter,
   "Decoupled Weight Decay Regularization", ICLR 2019): before each step
-  every parameter is multiplied by ``1 - rate * weight_decay``;
-* ``schedule`` -- a learning-rate factor per step (:func:`schedule_factor`:
-  cosine, linear, RealMLP's multi-cycle ``coslog4``, a linear warm-up);
+  every parameter is multiplied by ``1 - rate * weight_decay``, with a
+  ``decay_schedule`` and per-parameter ``decay_factors`` if given;
+* ``schedule`` -- a learning-rate factor per step
+  (:func:`.schedules.schedule_factor`: cosine, linear, RealMLP's
+  multi-cycle ``coslog4``, flat then cosine; a linear ``warmup``);
 * ``lr_factors`` -- one learning-rate factor per parameter (a vector over
   the flat buffer, or per-slice factors: :func:`lr_factor_vector`), for
-  layers whose learning rate is scaled.
+  layers whose learning rate is scaled.  A step with them copies the
+  parameters once (the step is scaled after it is taken).
 
 L-BFGS is scipy's L-BFGS-B driven on a float64 copy of the same buffer.
 """
@@ -47,7 +50,6 @@ __all__ = [
     "lr_factor_vector",
     "minimize_lbfgs",
     "optimizer_from_state",
-    "schedule_factor",
 ]
 
 L2_BLOCK = 1 << 14

@@ -648,7 +648,9 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
                  dropout=None, seed=None, epoch=0):
     """The trainer for ``network``, with kernels chosen for it: an
     :class:`ArrayApiTrainer` for arrays of another namespace (``ns``, an
-    :class:`.namespace.ArrayNamespace`), a :class:`TinyTrainer` for a tiny
+    :class:`.namespace.ArrayNamespace`; on torch, a
+    :class:`.captured.StaticStepTrainer` as ``SKBACKPROP_CAPTURE`` says,
+    :func:`.captured.static_step_mode`), a :class:`TinyTrainer` for a tiny
     network trained long enough (``planned_batches``, see
     :func:`.kernels.tiny_epoch_loop`) without dropout, weight decay or
     per-parameter learning-rate factors, a :class:`Trainer`
@@ -656,6 +658,14 @@ def make_trainer(network, optimizer, capacity, planned_batches=0, ns=None,
     ``dropout``, ``seed`` and ``epoch`` as :class:`Trainer`."""
     with_dropout = dropout is not None and any(dropout)
     if ns is not None:
+        # the static step's module builds on this one
+        from .captured import StaticStepTrainer, static_step_mode
+
+        mode = static_step_mode(ns, optimizer)
+        if mode is not None:
+            return StaticStepTrainer(network, optimizer, capacity, ns,
+                                     dropout=dropout, seed=seed, epoch=epoch,
+                                     graphs=mode == "graph")
         return ArrayApiTrainer(network, optimizer, capacity, ns, dropout=dropout,
                                seed=seed, epoch=epoch)
     if with_dropout:

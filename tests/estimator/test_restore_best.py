@@ -78,3 +78,51 @@ def test_validation_score_needs_early_stopping():
 def test_lbfgs_keeps_its_last_iterate():
     kept = _fit(solver="lbfgs", max_iter=20, restore_best="training_loss")
     _assert_same_weights(kept, _fit(solver="lbfgs", max_iter=20))
+
+
+@pytest.mark.parametrize("restore_best, kept", [
+    ("training_loss", r"best epoch \(by training loss\)"),
+    ("last", "last finite epoch"),
+])
+def test_a_divergence_says_which_weights_are_kept(restore_best, kept):
+    from sklearn.datasets import load_iris
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skbackprop import BackpropMLPRegressor
+
+    X_iris, y_iris = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                  learning_rate_init=1, max_iter=20, early_stopping=True,
+                  random_state=0, restore_best=restore_best)
+    with pytest.warns(ConvergenceWarning, match="Training diverged.* the weights "
+                      f"of the {kept} are kept"):
+        mlp = BackpropMLPRegressor(**params).fit(X_iris, y_iris)
+    assert np.isfinite(mlp.predict(X_iris)).all()
+
+
+class _Epoch:
+    """What BestEpoch reads of an epoch's end."""
+
+    def __init__(self, record, weights):
+        self.record, self.weights = record, weights
+        self.trainer = type("T", (), {"copy": staticmethod(np.copy)})
+
+
+@pytest.mark.parametrize("ties, kept", [("first", 1.0), ("last", 3.0)])
+def test_ties_keep_the_first_epoch_or_the_last(ties, kept):
+    from skbackprop._fit_state import TrainingRecord
+    from skbackprop._stopping_rules import BestEpoch
+
+    for criterion in ("validation_score", "training_loss"):
+        rule, record = BestEpoch(criterion, ties), TrainingRecord()
+        record.restart_validation(True, None)
+        for epoch, (score, loss) in enumerate([(0.5, 2.0), (0.7, 1.0),
+                                               (0.6, 1.5), (0.7, 1.0)]):
+            record.validation_scores.append(score)
+            record.loss = loss
+            rule.on_epoch_end(_Epoch(record, np.full(2, float(epoch))))
+            record.best_validation_score = max(record.best_validation_score,
+                                               score)
+        weights = np.zeros(2)
+        rule.on_fit_end(weights)
+        assert (weights == kept).all(), criterion

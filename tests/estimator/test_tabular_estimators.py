@@ -130,9 +130,15 @@ def test_a_failing_fit_leaves_the_model_as_it_was():
 
 
 @pytest.mark.parametrize("switch", [
-    dict(numeric_scaling=None), dict(smooth_clip=None),
-    dict(missing_indicator=False), dict(validation_fraction=None),
-    dict(batch_size=16), dict(dropout=0.2), dict(alpha=1.0),
+    dict(numeric_scaling=None), dict(numeric_scaling="standard"),
+    dict(smooth_clip=None), dict(missing_indicator=False),
+    dict(validation_fraction=None), dict(batch_size=16), dict(dropout=0.0),
+    dict(dropout_schedule=None), dict(alpha=1.0), dict(weight_decay=0.0),
+    dict(learning_rate_schedule=None), dict(learning_rate_schedule="cosine"),
+    dict(restore_best="last"), dict(numeric_embedding=None),
+    dict(categorical_embedding="onehot", categorical_features=["colour"],
+         max_one_hot_categories=2),
+    dict(feature_scaling=False), dict(parametrization="standard"),
     dict(categorical_features=["colour"]),
 ])
 def test_each_technique_can_be_switched(switch):
@@ -146,6 +152,36 @@ def test_each_technique_can_be_switched(switch):
         if cls is TabularMLPRegressor:
             assert np.isfinite(out).all()
             assert not np.allclose(out, default.predict(X))
+
+
+def test_the_network_of_the_defaults():
+    from skbackprop._engine.layers import Dense
+    from skbackprop._engine.table_layers import (
+        CategoricalEmbedding,
+        PeriodicEmbedding,
+        Scale,
+    )
+    from skbackprop._tabular import build_network
+
+    X, y, _ = table()
+    clf = TabularMLPClassifier(max_one_hot_categories=2, **FAST).fit(X, y)
+    network = build_network(clf._architecture, np.float64)
+    assert [type(layer) for layer in network.layers] == [
+        CategoricalEmbedding, PeriodicEmbedding, Scale, Dense, Dense]
+    assert all(layer.gain is not None for layer in network.layers[3:])  # ntk
+    plain = TabularMLPClassifier(
+        numeric_embedding=None, categorical_embedding="onehot",
+        feature_scaling=False, parametrization="standard", **FAST).fit(X, y)
+    network = build_network(plain._architecture, np.float64)
+    assert [type(layer) for layer in network.layers] == [Dense, Dense]
+
+
+def test_label_smoothing_is_the_classifiers():
+    X, y, _ = table()
+    smooth = TabularMLPClassifier(**FAST).fit(X, y)
+    sharp = TabularMLPClassifier(label_smoothing=0.0, **FAST).fit(X, y)
+    assert smooth.predict_proba(X).max() < sharp.predict_proba(X).max()
+    assert "label_smoothing" not in TabularMLPRegressor().get_params()
 
 
 def test_onnx_export_is_refused_naming_the_reason():

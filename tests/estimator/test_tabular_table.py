@@ -65,10 +65,10 @@ def test_a_column_without_values_at_fit_is_an_error(column):
 def test_constant_columns_are_dropped_without_error():
     X = pd.DataFrame({"x": np.arange(40.0), "same": 1.0, "label": "k"})
     clf = TabularMLPClassifier(**FAST).fit(X, labels())
-    assert clf.coefs_[0].shape[0] == 1  # only x reaches the network
+    assert clf._encoder.n_outputs == 1  # only x reaches the network
     everything_constant = X[["same", "label"]]
     clf = TabularMLPClassifier(**FAST).fit(everything_constant, labels())
-    assert clf.coefs_[0].shape[0] == 1  # one zero input: the class prior
+    assert clf._encoder.n_outputs == 1  # one zero input: the class prior
     assert clf.predict(everything_constant).shape == (40,)
 
 
@@ -89,6 +89,28 @@ def test_a_category_seen_only_at_predict_is_the_missing_row():
     np.testing.assert_array_equal(
         column.codes(np.array(["a", "b", "zzz", None], dtype=object)),
         [0, 1, 2, 2])
+
+
+def test_a_large_categorical_column_is_embedded_unknown_as_missing():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60),
+                      "town": [f"t{i % 20}" for i in range(60)]})
+    clf = TabularMLPClassifier(**FAST).fit(X, labels(60))
+    arch = clf._architecture
+    assert (arch["codes"], arch["cardinalities"]) == ([1], [20])
+    codes = clf._encoder.transform(
+        pd.DataFrame({"x": [0.0] * 3, "town": ["t0", "never", None]}))[:, 1]
+    np.testing.assert_array_equal(codes, [1, 0, 0])
+    new = X.head(2).assign(town=["never", None])
+    proba = clf.predict_proba(new)
+    np.testing.assert_array_equal(proba[0], proba[1] if new.x[0] == new.x[1]
+                                  else proba[0])
+    same_x = X.head(2).assign(x=0.0, town=["never", None])
+    proba = clf.predict_proba(same_x)
+    np.testing.assert_array_equal(proba[0], proba[1])
+    onehot = TabularMLPClassifier(categorical_embedding="onehot", **FAST).fit(
+        X, labels(60))
+    assert onehot._architecture["codes"] == [] and onehot._encoder.n_outputs == 21
 
 
 def test_wrong_columns_at_predict_have_sklearns_errors():
@@ -125,7 +147,7 @@ def test_categorical_features_by_index_mask_or_name(spec):
     X = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40) % 3})
     reg = TabularMLPRegressor(categorical_features=spec, **FAST).fit(X, X["a"])
     assert reg._encoder.kinds == ["numeric", "categorical"]
-    assert reg.coefs_[0].shape[0] == 1 + 3  # b one-hot
+    assert reg._encoder.n_outputs == 1 + 3  # b one-hot
 
 
 def test_categorical_features_on_an_array():
