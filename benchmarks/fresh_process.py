@@ -150,9 +150,10 @@ def main(argv=None):
           "processes, interleaved (import + fit, seconds):")
     sklearn = best["scikit-learn"]["seconds"]
     for name, result in best.items():
+        numba = "loaded" if result["numba"] else "not loaded"
         print(f"  {name:28s} {result['seconds']:.3f} s (import "
               f"{result['import']:.3f} s; {result['n_iter']} epochs, loss "
-              f"{result['loss']:.6g}, numba {'loaded' if result['numba'] else 'not loaded'})"
+              f"{result['loss']:.6g}, numba {numba})"
               f"  sklearn/this {sklearn / result['seconds']:.2f}x")
     floor = products_alone(best["scikit-learn"]["n_iter"], args.repeats)
     print(f"  {'products alone':28s} {floor:.3f} s  sklearn/this "

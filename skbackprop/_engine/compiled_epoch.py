@@ -29,7 +29,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import tempfile
 import types
 from pathlib import Path
 
@@ -179,30 +178,25 @@ _SWITCHES = {  # name: (arguments, what it returns without a case)
     "_sample_loss": ("code, a, y, eps, tiny", " 0.0"),
 }
 
-_HEADER = ('import numba\n\n'
-           '_jit = numba.njit(cache=True, nogil=True, error_model="numpy")\n')
-
 
 def _cases(activations, losses):
-    """``{switch: [(code, body, scalar form)]}``: each switch's case for
-    each entry, the loop chosen before it starts (so that it vectorises)."""
-    cases = {name: [] for name in _SWITCHES}
+    """``{switch: {code: body}}``: each switch's case for each entry, the
+    loop chosen before it starts (so that it vectorises)."""
+    cases = {name: {} for name in _SWITCHES}
     for act in activations:
-        f, f_prime = act.scalar
-        if act.rowwise:
-            body = f"for i in range(m):\n            {f.__name__}(acts, o + i * n, n)"
-        else:
-            keep = "zs[e] = acts[e]\n            " if act.needs_z else ""
-            body = (f"for e in range(o, o + m * n):\n            {keep}"
-                    f"acts[e] = {f.__name__}(acts[e], exp_cap)")
-        cases["_activate_layer"].append((act.tiny_code, body, f))
-        if f_prime is not None:
-            body = ("for e in range(start, stop):\n            deltas[e] = "
-                    f"deltas[e] * {f_prime.__name__}(acts[e], zs[e])")
-            cases["_times_derivative"].append((act.tiny_code, body, f_prime))
+        f, f_prime = (form and form.__name__ for form in act.scalar)
+        keep = "zs[e] = acts[e]\n            " if act.needs_z else ""
+        cases["_activate_layer"][act.tiny_code] = (
+            f"for i in range(m):\n            {f}(acts, o + i * n, n)"
+            if act.rowwise else f"for e in range(o, o + m * n):\n            "
+            f"{keep}acts[e] = {f}(acts[e], exp_cap)")
+        if f_prime:
+            cases["_times_derivative"][act.tiny_code] = (
+                "for e in range(start, stop):\n            deltas[e] = "
+                f"deltas[e] * {f_prime}(acts[e], zs[e])")
     for loss in losses:
-        body = f"return {loss.scalar.__name__}(a, y, eps, tiny)"
-        cases["_sample_loss"].append((loss.tiny_code, body, loss.scalar))
+        cases["_sample_loss"][loss.tiny_code] = (
+            f"return {loss.scalar.__name__}(a, y, eps, tiny)")
     return cases
 
 
@@ -237,33 +231,31 @@ def _definitions(functions):
 
 def _source(activations, losses):
     """The generated module's text."""
-    cases = _cases(activations, losses)
-    forms = [form for switch in cases.values() for _, _, form in switch]
-    preamble, functions = _definitions([*_LOOPS, *forms])
+    forms = [form for act in activations for form in act.scalar if form]
+    preamble, functions = _definitions(
+        [*_LOOPS, *forms, *(loss.scalar for loss in losses)])
     switches = []
-    for name, (arguments, value) in _SWITCHES.items():
+    for (name, (arguments, value)), cases in zip(
+            _SWITCHES.items(), _cases(activations, losses).values()):
         lines = [f"@_jit\ndef {name}({arguments}):"]
-        for code, body, _ in sorted(cases[name], key=lambda case: case[0]):
+        for code, body in sorted(cases.items()):
             ends = "" if body.startswith("return") else "\n        return"
             lines.append(f"    if code == {code}:\n        {body}{ends}")
         switches.append("\n".join([*lines, f"    return{value}"]))
-    return "\n\n\n".join([_HEADER + "\n".join(preamble), *functions, *switches]) + "\n"
+    header = ('import numba\n\n_jit = numba.njit(cache=True, nogil=True, '
+              'error_model="numpy")\n')
+    return "\n\n\n".join([header + "\n".join(preamble), *functions,
+                          *switches]) + "\n"
 
 
 def _cache_folder():
-    """A writable folder for the generated modules, outside the package:
-    ``$XDG_CACHE_HOME/skbackprop`` (``~/.cache/skbackprop``), else the
-    temporary folder's ``skbackprop``."""
+    """The folder of the generated modules, outside the package:
+    ``$XDG_CACHE_HOME/skbackprop`` (``~/.cache/skbackprop``).  Where it
+    cannot be made (OSError), tiny networks train on the numpy path."""
     home = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    for folder in (Path(home) / "skbackprop",
-                   Path(tempfile.gettempdir()) / "skbackprop"):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK):
-            return folder
-    raise ImportError("no writable folder for the compiled epoch's module")
+    folder = Path(home) / "skbackprop"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 _modules = {}  # the registry's entries (ids) -> their generated module

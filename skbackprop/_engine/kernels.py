@@ -86,7 +86,7 @@ def _numba_module(name="_numba_kernels"):
     if name not in _loaded:
         try:
             _loaded[name] = importlib.import_module(f".{name}", __package__)
-        except ImportError:
+        except (ImportError, OSError):  # OSError: no cache folder
             _loaded[name] = False
     return _loaded[name] or None
 
@@ -191,14 +191,6 @@ class ArrayApiKernels:
     @staticmethod
     def matmul(A, B, out=None):
         return A @ B
-
-    @staticmethod
-    def matmul_transposed(A, B, out=None):
-        return A.T @ B
-
-    @staticmethod
-    def matmul_by_transpose(A, B, out=None):
-        return A @ B.T
 
     @staticmethod
     def multiply(A, B, out=None):
