@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = r"""
 import json, sys, time, warnings
 tree, who, raw = sys.argv[1], sys.argv[2], sys.argv[3] == "raw"
+max_iter = int(sys.argv[4])
 if tree:
     sys.path.insert(0, tree)
 import numpy as np
@@ -57,7 +58,8 @@ else:
     assert skbackprop.__file__.startswith(tree), skbackprop.__file__
     from skbackprop import BackpropMLPClassifier as Estimator
 imported = time.perf_counter()
-est = Estimator(hidden_layer_sizes=(100,), solver="adam", random_state=0).fit(X, y)
+est = Estimator(hidden_layer_sizes=(100,), solver="adam", random_state=0,
+                max_iter=max_iter).fit(X, y)
 end = time.perf_counter()
 print(json.dumps({"seconds": end - start, "import": imported - start,
                   "n_iter": est.n_iter_, "loss": est.loss_,
@@ -96,13 +98,13 @@ def export(revision, tmp):
     return str(out)
 
 
-def run_once(tree, raw, pycache):
+def run_once(tree, raw, pycache, max_iter):
     """One fresh process; its timings as a dict."""
     env = dict(os.environ, PYTHONPATH="", PYTHONPYCACHEPREFIX=pycache)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, tree or "", "sklearn" if tree is None
-         else "ours", "raw" if raw else "scaled"],
+         else "ours", "raw" if raw else "scaled", str(max_iter)],
         capture_output=True, text=True, env=env, check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -123,6 +125,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--raw", action="store_true",
                         help="load_digits as loaded (0..16), not divided by 16")
+    parser.add_argument("--max-iter", type=int, default=200,
+                        help="the estimators' max_iter (default: theirs, 200)")
     parser.add_argument("--revision", action="append", default=[],
                         help="a git revision to run too (repeatable)")
     parser.add_argument("--pause", type=float, default=0.3,
@@ -136,12 +140,12 @@ def main(argv=None):
         contenders["scikit-learn"] = None
         pycache = str(Path(tmp) / "pycache")
         for tree in contenders.values():  # bytecode and numba's cache
-            run_once(tree, args.raw, pycache)
+            run_once(tree, args.raw, pycache, args.max_iter)
         best = {name: None for name in contenders}
         for _ in range(args.repeats):
             for name, tree in contenders.items():
                 time.sleep(args.pause)
-                result = run_once(tree, args.raw, pycache)
+                result = run_once(tree, args.raw, pycache, args.max_iter)
                 if best[name] is None or result["seconds"] < best[name]["seconds"]:
                     best[name] = result
     print(f"load average after: {os.getloadavg()}")
