@@ -83,6 +83,11 @@ def blas_threads(solver, layer_units, n_rows):
     caller's counts, and the last of them to end restores it."""
     flops = 2.0 * n_rows * sum(a * b for a, b in zip(layer_units, layer_units[1:]))
     n_ours, n_others, explicit = _thread_plan(solver, flops)
+    if n_ours is None and n_others is None:
+        # nothing to set: the loaded libraries are not scanned, which a
+        # fresh process's first fit would pay for
+        yield
+        return
     ours, others = _find_blas_libraries()
     changes = [(lib, n) for lib, n in [(lib, n_ours) for lib in ours]
                + [(lib, n_others) for lib in others] if n is not None]

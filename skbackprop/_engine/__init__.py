@@ -22,7 +22,7 @@ Modules pair each forward computation with its derivative:
 - :mod:`.kernels` -- the backends of a step's array work: numpy, compiled
   loops, or any array-API namespace (torch, CuPy, ...);
 - :mod:`.compiled_epoch` -- a tiny network's whole epoch as one compiled
-  loop (numba), switching on the registry entries' ``tiny_code``;
+  loop (numba), generated with the registry entries' scalar forms;
 - :mod:`.namespace` -- what the engine knows of an array-API namespace;
 - :mod:`.trainer` -- what a fit asks of the engine (batch steps, epochs,
   the L-BFGS objective, predictions), behind which the kernels are chosen;

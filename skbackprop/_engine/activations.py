@@ -12,9 +12,10 @@ An :class:`Activation` keeps side by side, in one place per function:
   array API standard (``xp_forward``, ``xp_backward``; run by
   :class:`.kernels.ArrayApiKernels`), which return new arrays;
 - the ONNX operators of the forward pass (``onnx``; ``skbackprop._onnx``);
-- the number of the activation in the compiled epoch of tiny networks
-  (``tiny_code``; :mod:`.compiled_epoch`, whose switch is checked against
-  these numbers by ``tests/engine/test_registry.py``).
+- its scalar form for the compiled epoch of tiny networks (``scalar``:
+  plain Python functions of floats, which :mod:`.compiled_epoch` copies into
+  the module it generates and numba compiles) and its number in that
+  module's switch (``tiny_code``).
 
 A form left out (None) is refused by name by its backend: the array API and
 ONNX export raise an error naming the activation, and tiny networks train on
@@ -70,14 +71,25 @@ class Activation:
     tiny_code : int, optional
         Its number in the compiled epoch's switch; None: tiny networks
         train on the numpy path.
+    scalar : tuple ``(f, f_prime)``, optional
+        The compiled epoch's form (with ``tiny_code``): ``f(z, cap)``, one
+        output from one pre-activation (``cap``, the largest pre-activation
+        an exponential output takes in the dtype), and ``f_prime(a, z)``,
+        the derivative from the output ``a`` (and ``z`` where ``needs_z``;
+        None for an output activation), as plain Python functions of floats
+        that numba can compile (``math`` functions, float constants of
+        their module).  A row-wise output activation gives ``(rows, None)``
+        with ``rows(acts, start, n)`` transforming ``acts[start:start + n]``
+        in place, and ``rowwise=True``.
     """
 
     __slots__ = ("name", "forward", "backward", "needs_z", "init_factor",
-                 "_xp_forward", "_xp_backward", "onnx", "tiny_code")
+                 "_xp_forward", "_xp_backward", "onnx", "tiny_code", "scalar",
+                 "rowwise")
 
     def __init__(self, name, forward, backward, needs_z=False, init_factor=6.0,
                  *, xp_forward=None, xp_backward=None, onnx=None,
-                 tiny_code=None):
+                 tiny_code=None, scalar=None, rowwise=False):
         self.name = name
         self.forward = forward
         self.backward = backward
@@ -87,6 +99,8 @@ class Activation:
         self._xp_backward = xp_backward
         self.onnx = onnx
         self.tiny_code = tiny_code
+        self.scalar = scalar
+        self.rowwise = rowwise
 
     def xp_forward(self, ns, c, z):
         """``f(z)`` as a new array of the namespace ``ns``."""
@@ -151,12 +165,20 @@ def _identity_backward(delta, A, Z):
     pass
 
 
+def _identity_scalar(z, cap):
+    return z
+
+
+def _identity_scalar_derivative(a, z):
+    return 1.0
+
+
 IDENTITY = Activation(
     "identity", _identity, _identity_backward,
     xp_forward=lambda ns, c, z: z,
     xp_backward=lambda ns, delta, a, z: delta,
     onnx=lambda ops, x, dtype, opv: x,
-    tiny_code=0,
+    tiny_code=0, scalar=(_identity_scalar, _identity_scalar_derivative),
 )
 
 
@@ -176,12 +198,20 @@ def _logistic_xp_backward(ns, delta, a, z):
     return d - d * a
 
 
+def _logistic_scalar(z, cap):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _logistic_scalar_derivative(a, z):
+    return a - a * a
+
+
 LOGISTIC = Activation(
     "logistic", _logistic, _logistic_backward, init_factor=2.0,
     xp_forward=lambda ns, c, z: 1.0 / (1.0 + ns.xp.exp(-z)),
     xp_backward=_logistic_xp_backward,
     onnx=_onnx_unary("OnnxSigmoid"),
-    tiny_code=1,
+    tiny_code=1, scalar=(_logistic_scalar, _logistic_scalar_derivative),
 )
 
 
@@ -194,12 +224,20 @@ def _tanh_backward(delta, A, Z):
     delta -= delta * A * A
 
 
+def _tanh_scalar(z, cap):
+    return math.tanh(z)
+
+
+def _tanh_scalar_derivative(a, z):
+    return 1.0 - a * a
+
+
 TANH = Activation(
     "tanh", _tanh, _tanh_backward,
     xp_forward=lambda ns, c, z: ns.xp.tanh(z),
     xp_backward=lambda ns, delta, a, z: delta - delta * a * a,
     onnx=_onnx_unary("OnnxTanh"),
-    tiny_code=2,
+    tiny_code=2, scalar=(_tanh_scalar, _tanh_scalar_derivative),
 )
 
 
@@ -214,13 +252,21 @@ def _relu_backward(delta, A, Z):
     np.multiply(delta, A > 0, out=delta)
 
 
+def _relu_scalar(z, cap):
+    return 0.0 if z < 0.0 else z  # NaN stays NaN
+
+
+def _relu_scalar_derivative(a, z):
+    return 1.0 if a > 0.0 else 0.0
+
+
 RELU = Activation(
     "relu", _relu, _relu_backward,
     # NaN propagates, as np.maximum
     xp_forward=lambda ns, c, z: ns.xp.maximum(z, c.zero),
     xp_backward=lambda ns, delta, a, z: delta * ns.xp.astype(a > 0, delta.dtype),
     onnx=_onnx_unary("OnnxRelu"),
-    tiny_code=3,
+    tiny_code=3, scalar=(_relu_scalar, _relu_scalar_derivative),
 )
 
 
@@ -236,6 +282,14 @@ def _leaky_relu_backward(delta, A, Z):
     np.multiply(delta, _LEAKY_SLOPE, out=delta, where=A < 0)
 
 
+def _leaky_relu_scalar(z, cap):
+    return z * _LEAKY_SLOPE if z < 0.0 else z
+
+
+def _leaky_relu_scalar_derivative(a, z):
+    return _LEAKY_SLOPE if a < 0.0 else 1.0
+
+
 def _leaky_relu_onnx64(ops, x, dtype, opv):
     slope = np.array([_LEAKY_SLOPE], dtype=dtype)
     return _onnx_where_negative(ops, x, ops.OnnxMul(x, slope, op_version=opv),
@@ -249,7 +303,7 @@ LEAKY_RELU = Activation(
         a < 0, delta * _LEAKY_SLOPE, delta),
     onnx=_onnx_by_dtype(_onnx_unary("OnnxLeakyRelu", alpha=_LEAKY_SLOPE),
                         _leaky_relu_onnx64),
-    tiny_code=4,
+    tiny_code=4, scalar=(_leaky_relu_scalar, _leaky_relu_scalar_derivative),
 )
 
 
@@ -270,6 +324,14 @@ def _elu_xp(ns, c, z):
     return xp.where(z < 0, xp.expm1(xp.minimum(z, c.zero)), z)
 
 
+def _elu_scalar(z, cap):
+    return math.expm1(z) if z < 0.0 else z
+
+
+def _elu_scalar_derivative(a, z):
+    return a + 1.0 if a < 0.0 else 1.0
+
+
 def _elu_onnx64(ops, x, dtype, opv):
     exp = ops.OnnxExp(x, op_version=opv)
     expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
@@ -281,7 +343,7 @@ ELU = Activation(
     xp_forward=_elu_xp,
     xp_backward=lambda ns, delta, a, z: ns.xp.where(a < 0, delta * (a + 1.0), delta),
     onnx=_onnx_by_dtype(_onnx_unary("OnnxElu", alpha=1.0), _elu_onnx64),
-    tiny_code=5,
+    tiny_code=5, scalar=(_elu_scalar, _elu_scalar_derivative),
 )
 
 
@@ -292,6 +354,14 @@ def _softplus(Z):
 
 def _softplus_backward(delta, A, Z):
     delta *= -np.expm1(-A)
+
+
+def _softplus_scalar(z, cap):
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def _softplus_scalar_derivative(a, z):
+    return -math.expm1(-a)
 
 
 def _softplus_onnx64(ops, x, dtype, opv):
@@ -308,11 +378,12 @@ SOFTPLUS = Activation(
     xp_forward=lambda ns, c, z: ns.xp.logaddexp(z, c.zero),
     xp_backward=lambda ns, delta, a, z: delta * -ns.xp.expm1(-a),
     onnx=_onnx_by_dtype(_onnx_unary("OnnxSoftplus"), _softplus_onnx64),
-    tiny_code=7,
+    tiny_code=7, scalar=(_softplus_scalar, _softplus_scalar_derivative),
 )
 
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 
 
 # gelu (exact, erf form): f(z) = z Phi(z); f'(z) = Phi(z) + z phi(z).
@@ -330,6 +401,15 @@ def _gelu_backward(delta, A, Z):
 
 def _gelu_xp_backward(ns, delta, a, z):
     return delta * (ns.xp.exp(-0.5 * z * z) * z * _INV_SQRT_2PI + ns.ndtr(z))
+
+
+def _gelu_scalar(z, cap):
+    return z * (0.5 * math.erfc(-z * _INV_SQRT_2))
+
+
+def _gelu_scalar_derivative(a, z):
+    pdf = math.exp(-0.5 * z * z) * z * _INV_SQRT_2PI
+    return pdf + 0.5 * math.erfc(-z * _INV_SQRT_2)
 
 
 def _gelu_onnx(ops, x, dtype, opv):
@@ -354,7 +434,7 @@ GELU = Activation(
     xp_forward=lambda ns, c, z: z * ns.ndtr(z),
     xp_backward=_gelu_xp_backward,
     onnx=_gelu_onnx,
-    tiny_code=6,
+    tiny_code=6, scalar=(_gelu_scalar, _gelu_scalar_derivative),
 )
 
 
@@ -376,6 +456,20 @@ def _softmax_xp(ns, c, z):
     xp = ns.xp
     e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
     return e / xp.sum(e, axis=1, keepdims=True)
+
+
+def _softmax_scalar_rows(acts, start, n):
+    top = acts[start]
+    for j in range(start + 1, start + n):
+        x = acts[j]
+        if x > top or x != x:  # a NaN makes the maximum NaN, as np.maximum
+            top = x
+    total = 0.0
+    for j in range(start, start + n):
+        acts[j] = math.exp(acts[j] - top)
+        total += acts[j]
+    for j in range(start, start + n):
+        acts[j] /= total
 
 
 def _exp(Z):
@@ -400,14 +494,19 @@ SOFTMAX = Activation(
     "softmax", _softmax, _no_backward,
     xp_forward=_softmax_xp,
     onnx=_onnx_unary("OnnxSoftmax", axis=1),
-    tiny_code=8,
+    tiny_code=8, scalar=(_softmax_scalar_rows, None), rowwise=True,
 )
+
+
+def _exp_scalar(z, cap):
+    return math.exp(min(z, cap))
+
 
 EXP = Activation(
     "exp", _exp, _no_backward,
     xp_forward=lambda ns, c, z: ns.xp.exp(ns.xp.minimum(z, c.exp_cap)),
     onnx=_onnx_unary("OnnxExp"),
-    tiny_code=9,
+    tiny_code=9, scalar=(_exp_scalar, None),
 )
 
 ACTIVATIONS = {

@@ -86,7 +86,7 @@ def _numba_module(name="_numba_kernels"):
     if name not in _loaded:
         try:
             _loaded[name] = importlib.import_module(f".{name}", __package__)
-        except ImportError:
+        except (ImportError, OSError):  # OSError: no cache folder
             _loaded[name] = False
     return _loaded[name] or None
 
@@ -193,14 +193,6 @@ class ArrayApiKernels:
         return A @ B
 
     @staticmethod
-    def matmul_transposed(A, B, out=None):
-        return A.T @ B
-
-    @staticmethod
-    def matmul_by_transpose(A, B, out=None):
-        return A @ B.T
-
-    @staticmethod
     def multiply(A, B, out=None):
         return A * B
 
@@ -273,18 +265,19 @@ def tiny_epoch_loop(network, capacity, planned_batches):
     not pay: a network with more than :data:`TINY_FLOPS` multiply-adds per
     batch (numpy's vectorised passes then cost no more than the loop's), a
     fit of fewer than :data:`TINY_MIN_BATCHES` batches, an activation or loss
-    whose registry entry has no ``tiny_code`` (a new one runs on the numpy
-    path: the loop cannot compile a Python function into its switch), or
-    no numba; a network with another layer kind (:attr:`.network.Network.plain`)
-    runs on the numpy path too."""
+    whose registry entry has no compiled form (``tiny_code`` and ``scalar``:
+    one without runs on the numpy path), or no numba; a network with another
+    layer kind (:attr:`.network.Network.plain`) runs on the numpy path too.
+    The loop is that of the registry as it is now
+    (:func:`.compiled_epoch.compiled_module`)."""
     units = network.layer_units
     flops = capacity * sum(a * b for a, b in zip(units, units[1:]))
     if flops > TINY_FLOPS or planned_batches < TINY_MIN_BATCHES or not network.plain:
         return None
     entries = [*network.activations, network.loss]
-    if any(entry.tiny_code is None for entry in entries):
+    if any(entry.tiny_code is None or entry.scalar is None for entry in entries):
         return None
     if not numba_available():
         return None
     module = _numba_module("compiled_epoch")
-    return None if module is None else module.tiny_epoch
+    return None if module is None else module.compiled_module().tiny_epoch

@@ -260,14 +260,14 @@ class Dense(Layer):
         if self.gain is not None:  # the bias sees delta, a W sees delta * gain
             intercept_grad = ops.column_sum(delta, grads[1])
             delta = ops.multiply(delta, self.gain, delta)
-            coef_grad = ops.matmul_transposed(a_prev, delta, grads[0])
+            coef_grad = ops.matmul(a_prev.T, delta, grads[0])
         else:
-            coef_grad = ops.matmul_transposed(a_prev, delta, grads[0])
+            coef_grad = ops.matmul(a_prev.T, delta, grads[0])
             intercept_grad = ops.column_sum(delta, grads[1])
         input_grad = None
         if need_input_grad:
-            input_grad = ops.matmul_by_transpose(
-                delta, params[0], _rows(buf.input_grad_store, n))
+            input_grad = ops.matmul(delta, params[0].T,
+                                    _rows(buf.input_grad_store, n))
         return input_grad, coef_grad, intercept_grad
 
 

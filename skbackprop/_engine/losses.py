@@ -27,10 +27,13 @@ scikit-learn does), so no ``log(0)`` is ever taken.
 As activations (:mod:`.activations`), each :class:`Loss` entry holds every
 backend's form beside the numpy one: the per-sample losses on an array-API
 namespace (``xp_per_sample``, in the numpy form's order of arithmetic) and
-its number in the compiled epoch of tiny networks (``tiny_code``).  A form
-left out is refused by name (the array API) or makes tiny networks train on
-the numpy path.
+one output's term of the per-sample loss as a plain Python function of
+floats for the compiled epoch of tiny networks (``scalar``) with its number
+in that epoch's switch (``tiny_code``).  A form left out is refused by name
+(the array API) or makes tiny networks train on the numpy path.
 """
+
+import math
 
 import numpy as np
 from scipy.special import xlogy
@@ -105,6 +108,31 @@ def _poisson_xp(ns, c, A, Y):
     return xp.sum(y_log_y - Y * xp.log(rate) - Y + rate, axis=1)
 
 
+# one output's term of the per-sample loss, for the compiled epoch
+def _xlogy_scalar(x, y):
+    if x == 0.0 and y == y:
+        return 0.0
+    return x * math.log(y)
+
+
+def _squared_error_scalar(a, y, eps, tiny):
+    return 0.5 * ((a - y) * (a - y))
+
+
+def _log_loss_scalar(a, y, eps, tiny):
+    return -(y * math.log(min(max(a, eps), 1.0 - eps)))
+
+
+def _binary_log_loss_scalar(a, y, eps, tiny):
+    p = min(max(a, eps), 1.0 - eps)
+    return -(_xlogy_scalar(y, p) + _xlogy_scalar(1.0 - y, 1.0 - p))
+
+
+def _poisson_scalar(a, y, eps, tiny):
+    rate = max(a, tiny)
+    return _xlogy_scalar(y, y) - _xlogy_scalar(y, rate) - y + rate
+
+
 def _fused_delta(A, Y, sample_weight, scale, out):
     """``out = s_i * (a_i - y_i) * scale`` -- the canonical-link output delta."""
     np.subtract(A, Y, out=out)
@@ -134,18 +162,23 @@ class Loss:
     tiny_code : int, optional
         Its number in the compiled epoch's switch; None: tiny networks
         train on the numpy path.
+    scalar : callable ``scalar(a, y, eps, tiny) -> float``, optional
+        With ``tiny_code``: one output's term of the per-sample loss (its
+        1/2 included), as a plain Python function of floats that numba can
+        compile; ``eps`` clips probabilities, ``tiny`` bounds rates below.
     """
 
     __slots__ = ("name", "value", "out_activation", "_xp_per_sample",
-                 "tiny_code")
+                 "tiny_code", "scalar")
 
     def __init__(self, name, value, out_activation, *, xp_per_sample=None,
-                 tiny_code=None):
+                 tiny_code=None, scalar=None):
         self.name = name
         self.value = value
         self.out_activation = out_activation
         self._xp_per_sample = xp_per_sample
         self.tiny_code = tiny_code
+        self.scalar = scalar
 
     @staticmethod
     def delta(A, Y, sample_weight, scale, out):
@@ -176,13 +209,17 @@ LOSSES = {
     loss.name: loss
     for loss in (
         Loss("squared_error", _squared_error, "identity",
-             xp_per_sample=_squared_error_xp, tiny_code=0),
+             xp_per_sample=_squared_error_xp, tiny_code=0,
+             scalar=_squared_error_scalar),
         Loss("log_loss", _log_loss, "softmax",
-             xp_per_sample=_log_loss_xp, tiny_code=1),
+             xp_per_sample=_log_loss_xp, tiny_code=1,
+             scalar=_log_loss_scalar),
         Loss("binary_log_loss", _binary_log_loss, "logistic",
-             xp_per_sample=_binary_log_loss_xp, tiny_code=2),
+             xp_per_sample=_binary_log_loss_xp, tiny_code=2,
+             scalar=_binary_log_loss_scalar),
         Loss("poisson", _poisson, "exp",
-             xp_per_sample=_poisson_xp, tiny_code=3),
+             xp_per_sample=_poisson_xp, tiny_code=3,
+             scalar=_poisson_scalar),
     )
 }
 """Losses keyed by name."""

@@ -566,18 +566,3 @@ def _init_factors(activation, hidden):
     factors = [act.init_factor for act in hidden]
     return factors + [factors[-1] if factors else 6.0]
 
-
-def _matmul(A, B, out):
-    """``out = A @ B``; ``A`` may be sparse."""
-    if issparse(A):
-        out[...] = A @ B
-    else:
-        np.matmul(A, B, out=out)
-
-
-def _matmul_transposed(A, B, out):
-    """``out = A.T @ B``; ``A`` may be sparse."""
-    if issparse(A):
-        out[...] = A.T @ B
-    else:
-        np.matmul(A.T, B, out=out)

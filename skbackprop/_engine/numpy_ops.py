@@ -41,26 +41,13 @@ class NumpyKernels:
 
     @staticmethod
     def matmul(A, B, out):
-        """``out = A @ B``; ``A`` may be sparse."""
+        """``out = A @ B``; ``A`` may be sparse (a transpose too:
+        ``X.T @ delta`` of a sparse ``X`` is a product of scipy's)."""
         if issparse(A):
             out[...] = A @ B
         else:
             np.matmul(A, B, out=out)
         return out
-
-    @staticmethod
-    def matmul_transposed(A, B, out):
-        """``out = A.T @ B``; ``A`` may be sparse."""
-        if issparse(A):
-            out[...] = A.T @ B
-        else:
-            np.matmul(A.T, B, out=out)
-        return out
-
-    @staticmethod
-    def matmul_by_transpose(A, B, out):
-        """``out = A @ B.T``."""
-        return np.matmul(A, B.T, out=out)
 
     @staticmethod
     def multiply(A, B, out):
