@@ -1,11 +1,15 @@
-"""scikit-learn's estimator checks on the tabular estimators (small
-networks, few epochs: the checks fit tiny problems many times)."""
+"""scikit-learn's estimator checks on the tabular estimators: small
+networks and few epochs in the fast loop (the checks fit tiny problems many
+times), the defaults in the slow one."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbackprop import TabularMLPClassifier, TabularMLPRegressor
 
-ESTIMATORS = [
+SMALL = dict(hidden_layer_sizes=(16,), max_epochs=32, random_state=0)
+ESTIMATORS = [TabularMLPClassifier(**SMALL), TabularMLPRegressor(**SMALL)]
+DEFAULTS = [
     TabularMLPClassifier(random_state=0),
     TabularMLPRegressor(random_state=0),
 ]
@@ -23,4 +27,10 @@ def expected_failures(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
 def test_sklearn_compatible_tabular_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(DEFAULTS, expected_failed_checks=expected_failures)
+def test_sklearn_compatible_tabular_estimator_defaults(estimator, check):
     check(estimator)
