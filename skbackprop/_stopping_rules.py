@@ -66,7 +66,8 @@ class EpochEnd:
     diverged : bool
         Whether the epoch's loss or the network's outputs are not finite.
     checkpoint : EpochCheckpoint
-        The state before the epoch (see :meth:`roll_back`).
+        The state before the epoch (see :meth:`roll_back`); without the
+        weights when the trainer ruled divergence out.
     stopping : bool
         Whether a rule earlier in the list asked to stop.
     rolled_back : bool
@@ -125,8 +126,12 @@ class Divergence(StoppingRule):
     def on_epoch_end(self, epoch):
         if not epoch.diverged:
             return False
-        epoch.roll_back()
         record, config = epoch.record, epoch.config
+        if not epoch.checkpoint.holds_weights:
+            # the trainer ruled divergence out for this epoch, so kept no
+            # copy; were the bound wrong, nothing finite is left to keep
+            diverged(config.learning_rate_init, first_epoch=True)
+        epoch.roll_back()
         first_epoch = record.t == 0 or not self.finite_loss()
         if config.validates and not first_epoch:
             record.end_epoch(epoch.loss, epoch.n_samples, config.verbose)
