@@ -88,7 +88,8 @@ class EpochEnd:
 
     def roll_back(self):
         """Weights, optimizer and record back to the checkpoint; the rules
-        after the one that calls this do not run."""
+        after the one that calls this do not run.  Only when the checkpoint
+        holds the weights (``checkpoint.holds_weights``)."""
         self.checkpoint.restore(self.record, self.weights, self.trainer)
         self.rolled_back = True
 
