@@ -67,7 +67,8 @@ class EpochEnd:
     diverged : bool
         Whether the epoch's loss or the network's outputs are not finite.
     checkpoint : EpochCheckpoint
-        The state before the epoch (see :meth:`roll_back`).
+        The state before the epoch (see :meth:`roll_back`); without the
+        weights when the trainer ruled divergence out.
     stopping : bool
         Whether a rule earlier in the list asked to stop.
     rolled_back : bool
@@ -88,7 +89,8 @@ class EpochEnd:
 
     def roll_back(self):
         """Weights, optimizer and record back to the checkpoint; the rules
-        after the one that calls this do not run."""
+        after the one that calls this do not run.  Only when the checkpoint
+        holds the weights (``checkpoint.holds_weights``)."""
         self.checkpoint.restore(self.record, self.weights, self.trainer)
         self.rolled_back = True
 
@@ -126,8 +128,12 @@ class Divergence(StoppingRule):
     def on_epoch_end(self, epoch):
         if not epoch.diverged:
             return False
-        epoch.roll_back()
         record, config = epoch.record, epoch.config
+        if not epoch.checkpoint.holds_weights:
+            # the trainer ruled divergence out for this epoch, so kept no
+            # copy; were the bound wrong, nothing finite is left to keep
+            diverged(config.learning_rate_init, first_epoch=True)
+        epoch.roll_back()
         first_epoch = record.t == 0 or not self.finite_loss()
         if config.validates and not first_epoch:
             record.end_epoch(epoch.loss, epoch.n_samples, config.verbose)

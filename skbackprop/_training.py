@@ -14,9 +14,13 @@ nothing here knows which kernels run.
 Failures are atomic at two levels.  :func:`snapshot_state` /
 :func:`restore_state` copy the estimator's fitted state before a fit and put
 the copy back if the fit raises.  Within a fit, an :class:`EpochCheckpoint`
-copies the state an epoch changes (weights, optimizer, the record) before
-the epoch, and restores it when the epoch diverges or is interrupted, so the
-model left behind is wholly the previous epoch's.
+copies the state an epoch changes (weights, optimizer, the record) before an
+epoch that might diverge, and restores it when the epoch does, so the model
+left behind is wholly the previous epoch's; an epoch that provably cannot
+diverge gets no copy of the weights and the optimizer.  Ctrl-C takes effect
+at the end of the running batch, so the model it leaves is that of one
+completed batch, weights and optimizer together (see
+:meth:`_EpochRun.interrupted`).
 """
 
 import copy
@@ -91,18 +95,28 @@ def restore_state(est, snapshot):
 
 
 class EpochCheckpoint:
-    """The state an epoch changes, copied before it (:meth:`capture`); see
-    :meth:`restore`.  A checkpoint copies into the arrays of its previous
-    capture, so a fit's checkpoint allocates no array after its first
-    epoch."""
+    """The state an epoch changes, copied before it (:meth:`capture`), to
+    roll back an epoch that diverges (:meth:`restore`).  A checkpoint
+    copies into the arrays of its previous capture, so a fit's checkpoint
+    allocates no array after its first epoch; an epoch that cannot diverge
+    (:meth:`~skbackprop._engine.trainer.Trainer.epoch_can_diverge`) gets no
+    copy of the weights and the optimizer, and the arrays are let go."""
 
     def __init__(self):
         self.flat = self.optimizer = self.record = None
 
-    def capture(self, record, flat, trainer):
-        """Copy the state before an epoch (the whole record, the weights,
-        the optimizer's state); returns the checkpoint."""
-        if self.flat is None:
+    @property
+    def holds_weights(self):
+        """Whether the weights and the optimizer were copied."""
+        return self.flat is not None
+
+    def capture(self, record, flat, trainer, weights=True):
+        """Copy the state before an epoch (the whole record; with
+        ``weights``, the weights and the optimizer's state); returns the
+        checkpoint."""
+        if not weights:
+            self.flat = self.optimizer = None
+        elif self.flat is None:
             self.flat = trainer.copy(flat)
             self.optimizer = trainer.optimizer.copy_state(trainer.copy)
         else:
@@ -365,6 +379,20 @@ def fit_stochastic(config, record, network, flat, data, optimizer, random_state,
               batch_size, hooks).epochs()
 
 
+def _largest_batch_l2(penalty, sample_weight):
+    """The largest L2 strength of a batch (``inf`` for weights off the
+    host): with the per-batch scaling ``alpha / S_b``, and ``S_b`` is at
+    least one row or the smallest positive weight."""
+    if not penalty.per_batch:
+        return penalty.strength
+    if sample_weight is None:
+        return penalty.alpha
+    if not isinstance(sample_weight, np.ndarray):
+        return np.inf
+    positive = sample_weight[sample_weight > 0]
+    return penalty.alpha / positive.min() if positive.size else np.inf
+
+
 class _EpochRun:
     """The epochs of one stochastic fit (see :func:`fit_stochastic`): each
     trains, is recorded, then goes through the stopping rules
@@ -379,33 +407,74 @@ class _EpochRun:
         self.validation = validation
         self.plan, self.batch_size = plan, batch_size
         self.penalty = L2Penalty.of(config.alpha, config.alpha_scaling, sw, X.shape[0])
+        self.largest_l2 = _largest_batch_l2(self.penalty, sw)
         self.rules = stopping_rules(config, self.finite_loss, hooks.tasks,
                                     hooks.publish)
 
     def epochs(self):
-        """Train until a stopping rule says stop (or Ctrl-C)."""
-        tasks = self.hooks.tasks
+        """Train until a stopping rule says stop (or Ctrl-C, see
+        :meth:`interrupted`)."""
+        tasks, trainer = self.hooks.tasks, self.trainer
         # the state before the current epoch, copied into the same arrays
-        # every epoch; the state it holds is known to give finite outputs
+        # every epoch that needs it; it is known to give finite outputs
         checkpoint, started, stop = EpochCheckpoint(), False, False
-        try:
-            while not stop:
-                checkpoint.capture(self.record, self.flat, self.trainer)
-                started = True
-                tasks.begin("epoch")
-                stop = self.one_epoch(checkpoint)
-        except KeyboardInterrupt:
-            if started:
-                checkpoint.restore(self.record, self.flat, self.trainer)
-            tasks.end(empty=True)
-            warn(
-                "Training interrupted by user; the weights of the last "
-                "completed epoch are kept.",
-                module=__name__,
-            )
+        with trainer.interrupts_at_batch_ends():
+            try:
+                while not stop:
+                    trainer.deliver_interrupt()
+                    checkpoint.capture(self.record, self.flat, trainer,
+                                       self.needs_copy())
+                    started = True
+                    tasks.begin("epoch")
+                    stop = self.one_epoch(checkpoint)
+                trainer.deliver_interrupt()
+            except KeyboardInterrupt:
+                self.interrupted(checkpoint if started else None)
         for rule in self.rules:
             rule.on_fit_end(self.flat)
         self.hooks.publish(self.record)
+
+    def interrupted(self, checkpoint):
+        """After a KeyboardInterrupt.  Ctrl-C takes effect between batches
+        (:meth:`~skbackprop._engine.trainer.Trainer.interrupts_at_batch_ends`)
+        or between epochs: the model of the last completed batch is kept,
+        weights and optimizer together, with the record of the last
+        completed epoch but for ``t``, which also counts the rows of the
+        completed batches of the interrupted epoch.  A KeyboardInterrupt
+        raised by other code undoes the epoch it interrupts when the state
+        before it was copied (always when a callback or a validation
+        scorer runs at the epoch's end: :meth:`needs_copy`); else it came
+        from a batch's forward or backward pass, before its update, and
+        keeps the last completed batch too."""
+        trainer = self.trainer
+        if (not trainer.interrupt_delivered and checkpoint is not None
+                and checkpoint.holds_weights):
+            checkpoint.restore(self.record, self.flat, trainer)
+            kept = "epoch"
+        else:
+            self.record.t += trainer.rows_of_completed_batches()
+            kept = "batch"
+        self.hooks.tasks.end(empty=True)
+        warn(
+            f"Training interrupted by user; the model of the last completed "
+            f"{kept} is kept.",
+            module=__name__,
+        )
+
+    def needs_copy(self):
+        """Whether the next epoch needs a copy of the weights and the
+        optimizer: when it might diverge
+        (:meth:`~skbackprop._engine.trainer.Trainer.epoch_can_diverge`), or
+        when code of the user runs at its end (callbacks, a validation
+        scorer) and may raise KeyboardInterrupt half-way through its
+        bookkeeping."""
+        if self.hooks.tasks.active or self.validation is not None:
+            return True
+        X, Y, _ = self.train
+        steps = -(-X.shape[0] // self.batch_size)
+        return self.trainer.epoch_can_diverge(
+            self.flat, X, Y, self.largest_l2,
+            max(self.penalty.total_weight, X.shape[0]), steps)
 
     def one_epoch(self, checkpoint):
         """Train one epoch, record it and ask the rules; returns whether to
@@ -586,7 +655,7 @@ class _LbfgsProgress:
 def _lbfgs_interrupted(record, trainer, flat, fun, completed, tasks):
     """Ctrl-C during L-BFGS: keep the last completed iteration (the line
     search may have left other weights in ``flat``), as the stochastic
-    solvers keep the last completed epoch."""
+    solvers keep the last completed batch."""
     x, count = completed
     trainer.from_host(flat, x)
     tasks.end(empty=True)

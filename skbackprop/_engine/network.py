@@ -481,6 +481,50 @@ class Network:
                 bound = layer.bound(layer.parameters(flat), bound, k == last)
         return bound
 
+    def finite_within(self, flat, radius, x_max, y_max, l2, limit):
+        """Whether every quantity of a training step stays below ``limit``
+        for every parameter vector each of whose parameters is within
+        ``radius`` of ``flat``'s, on inputs with ``|x| <= x_max`` and
+        targets with ``|y| <= y_max``: the pre-activations, the deltas and
+        gradients of the backward pass, the L2 term (strength at most
+        ``l2``) and its gradient.  A False answer does not mean that
+        anything overflows.
+
+        The forward bound is :meth:`output_bound`'s with every ``|W|`` and
+        ``|b|`` grown by ``radius``.  A row's output delta ``a - y`` (before
+        its weight ``s_i / S``, at most 1) is at most ``|a| + y_max``;
+        going down a layer multiplies it by the largest row sum of ``|W|``
+        and by the largest slope of a hidden activation (below 1.2: GELU's
+        is 1.13, the others' at most 1).  A weight's gradient, a weighted
+        mean over rows, is at most its input's bound times its delta's.
+        """
+        bound, inputs, rows, coef_max = float(x_max), [], [], 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, layer in enumerate(self.layers):
+                W, b = layer.parameters(flat)
+                column, row, largest = _abs_sums(W)
+                column += layer.fan_in * radius
+                rows.append(row + layer.fan_out * radius)
+                coef_max = max(coef_max, largest + radius)
+                bias = float(np.abs(b).max(initial=0.0)) + radius
+                inputs.append(bound + (1.0 if k else 0.0))  # |f(z)| <= |z| + 1
+                bound = inputs[-1] * column + bias
+            name = self.out_activation.name
+            if name in ("softmax", "logistic"):
+                out = 1.0
+            elif name == "identity":
+                out = bound
+            elif name == "exp" and bound < 0.5 * np.log(limit):
+                out = np.sqrt(limit)  # exp(z) below sqrt(limit)
+            else:
+                return False
+            delta, largest = out + y_max, [bound, l2 * coef_max,
+                                           l2 * self.n_coef * coef_max ** 2]
+            for k in range(len(self.layers) - 1, -1, -1):
+                largest += [delta, inputs[k] * delta]  # delta_k, its gradient
+                delta *= 1.2 * rows[k]
+        return all(value < limit for value in largest)
+
     def predict(self, coefs, intercepts, X, ops=NUMPY, block=2048):
         """Network output for ``X`` in arrays of this call (thread-safe).
 
@@ -566,3 +610,16 @@ def _init_factors(activation, hidden):
     factors = [act.init_factor for act in hidden]
     return factors + [factors[-1] if factors else 6.0]
 
+
+def _abs_sums(W):
+    """``(max column sum, max row sum, max)`` of ``|W|``, in float64, a
+    block of rows at a time (no temporary the size of ``W``)."""
+    step = max(1, L2_BLOCK // max(W.shape[1], 1))
+    columns = np.zeros(W.shape[1])
+    row = largest = 0.0
+    for start in range(0, W.shape[0], step):
+        block = np.abs(W[start:start + step], dtype=np.float64)
+        columns += block.sum(axis=0)
+        row = max(row, float(block.sum(axis=1).max(initial=0.0)))
+        largest = max(largest, float(block.max(initial=0.0)))
+    return float(columns.max(initial=0.0)), row, largest

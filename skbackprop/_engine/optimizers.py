@@ -256,6 +256,13 @@ class _Stochastic:
         """The rate the schedule multiplies and the decay follows."""
         return self.learning_rate_init
 
+    def travel_bound(self, steps, grad_limit):
+        """An upper bound of how far any parameter moves in the next
+        ``steps`` steps with gradients below ``grad_limit``: ``inf`` here
+        (none; SGD's steps grow with the gradient), see
+        :meth:`Adam.travel_bound`."""
+        return math.inf
+
     def state_arrays(self):
         """The state arrays a step updates, in the step's argument order."""
         return [getattr(self, name) for name in self._arrays]
@@ -661,6 +668,48 @@ class Adam(_Stochastic):
         taken elsewhere with the settings of :meth:`rates_and_steps`."""
         self.t += count
         self._advance_schedule(count)
+
+    def travel_bound(self, steps, grad_limit):
+        r"""An upper bound of how far any parameter moves in the next
+        ``steps`` steps, whatever gradients (with L2 term) below
+        ``grad_limit`` in absolute value they get; ``inf`` when there is
+        none or the moments could overflow.
+
+        A step moves a parameter by ``step_t |m'| / (sqrt(v') + eps')``
+        (scaled moments, see the notes above).  With :math:`\beta_1^2 <
+        \beta_2`, Cauchy-Schwarz bounds the coming gradients' part of
+        that ratio by :math:`C = (1 - \beta_1^2 / \beta_2)^{-1/2}` and the
+        decaying part of the current moments by their current ratio ``R``,
+        so each coming step moves a parameter by at most ``step_t (R +
+        C)``; the bound doubles that for rounding.  The scaled moments grow
+        by at most ``grad_limit`` (``grad_limit ** 2``) a step.  Proved for
+        this class's step only: a subclass gets ``inf`` until it proves its
+        own.
+        """
+        b1, b2 = self.beta_1, self.beta_2
+        # proved for scikit-learn's step: decay, factors and schedules not
+        if (type(self) is not Adam or not b1 * b1 < b2 or not self.plain
+                or self.counts_steps):
+            return math.inf
+        eps = self.epsilon / math.sqrt(1.0 - b2)
+        largest = np.zeros(3)  # max |m'|, max v', max |m'| / (sqrt(v') + eps')
+        for start in range(0, self.m.shape[0], L2_BLOCK):  # no big temporary
+            m = np.abs(self.m[start:start + L2_BLOCK], dtype=np.float64)
+            v = self.v[start:start + L2_BLOCK].astype(np.float64)
+            block = [m.max(initial=0.0), v.max(initial=0.0)]
+            np.sqrt(v, out=v)
+            v += eps
+            block.append((m / v).max(initial=0.0))
+            np.fmax(largest, block, out=largest)
+            if not np.isfinite(block).all():  # fmax would hide a NaN
+                return math.inf
+        big = float(np.finfo(self.m.dtype).max)
+        largest_m, largest_v, ratio = largest.tolist()
+        if not (largest_v + steps * (grad_limit * grad_limit) < 0.5 * big
+                and largest_m + steps * grad_limit < 0.5 * big):
+            return math.inf
+        ratio += 1.0 / math.sqrt(1.0 - b1 * b1 / b2)
+        return 2.0 * ratio * float(self.rates_and_steps(self.t + 1, steps)[1].sum())
 
     @staticmethod
     def numpy_step(params, grad, m, v, b1, b2, step, eps, l2=0.0, n_coef=0,

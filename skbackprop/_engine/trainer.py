@@ -14,6 +14,9 @@ rule, :func:`batch_plan`; predictions choose their kernels with
 
 import math
 import os
+import signal
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 from scipy.sparse import issparse
@@ -34,6 +37,12 @@ __all__ = [
 DEBUG_POISON = os.environ.get("SKBACKPROP_DEBUG_BUFFERS", "0") == "1"
 """Poison the workspace before every batch (see :class:`.network.Workspace`);
 ``SKBACKPROP_DEBUG_BUFFERS=1`` in the environment turns it on."""
+
+
+BOUNDED_MIN_PARAMS = 1 << 17
+"""The smallest network for which :meth:`Trainer.epoch_can_diverge` looks
+for a bound: a smaller network's state is cheaper to copy than to bound
+(the bound's Python overhead would be a measurable part of its epoch)."""
 
 
 BATCH_FIELDS = np.dtype([
@@ -146,6 +155,9 @@ class Trainer:
         self.seed = None if seed is None else int(seed)
         self.epoch_index = int(epoch)
         self._keys = (None, None)  # (X, its row keys): see prepare
+        self._interrupt = None  # a deferred Ctrl-C: see interrupts_at_batch_ends
+        self.interrupt_delivered = False
+        self._progress = None  # (the running epoch's plan, batches completed)
         # the gradient: written by each backward pass, consumed by the step
         self.grad = (np.empty(network.n_params, dtype=network.dtype)
                      if in_place else None)
@@ -239,13 +251,17 @@ class Trainer:
         self._prepare_epoch(X, Y, order)
         keys = self._row_keys(X)
         total = 0.0
-        for start, stop, _, l2_b, factor in plan.tolist():
+        for done, (start, stop, _, l2_b, factor) in enumerate(plan.tolist()):
+            self._progress = (plan, done)
+            if self._interrupt is not None:  # Ctrl-C between two batches
+                self.deliver_interrupt()
             if self.workspace.poison:
                 self.workspace.poison_all()
             X_b, Y_b, sw_b = self._batch(X, Y, sample_weight, order, start, stop)
             keys_b = self._batch_keys(keys, order, start, stop)
             loss = self.step(params, X_b, Y_b, sw_b, l2_b, keys_b)
             total = total + loss * factor
+        self._progress = None
         self.epoch_index += 1
         return float(total)
 
@@ -260,6 +276,92 @@ class Trainer:
         for buf, masked, rate in zip(layers, self._dropout_layers, rates):
             if masked:
                 buf.rate = float(rate)
+
+    def rows_of_completed_batches(self):
+        """The rows of the batches completed by an epoch that stopped
+        half-way (a KeyboardInterrupt); 0 between epochs."""
+        if self._progress is None:
+            return 0
+        plan, done = self._progress
+        return int((plan["stop"][:done] - plan["start"][:done]).sum())
+
+    @contextmanager
+    def interrupts_at_batch_ends(self):
+        """Within the block, Ctrl-C (SIGINT) takes effect at the end of the
+        running batch (:meth:`deliver_interrupt`, which :meth:`epoch` calls
+        between batches and the training loop between epochs): a step is
+        never cut in half, so the parameters and the optimizer always hold
+        the state of one completed batch; ``interrupt_delivered`` tells a
+        KeyboardInterrupt so delivered from one raised by other code.
+
+        Only in the main thread (the only one Python delivers signals to),
+        and only over a Python handler (the default one raises
+        KeyboardInterrupt; another is called as it would have been).
+        """
+        previous = (signal.getsignal(signal.SIGINT)
+                    if threading.current_thread() is threading.main_thread()
+                    else None)
+        if not callable(previous):
+            yield
+            return
+
+        def defer(signum, frame):
+            self._interrupt = (previous, signum, frame)
+
+        signal.signal(signal.SIGINT, defer)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def deliver_interrupt(self):
+        """Call the handler of a Ctrl-C deferred by
+        :meth:`interrupts_at_batch_ends`, if one came (the default handler
+        raises KeyboardInterrupt)."""
+        if self._interrupt is not None:
+            handler, signum, frame = self._interrupt
+            self._interrupt = None
+            self.interrupt_delivered = True
+            handler(signum, frame)
+            self.interrupt_delivered = False  # it did not raise
+
+    def epoch_can_diverge(self, params, X, Y, l2, total_weight, steps):
+        """Whether the coming epoch of ``steps`` steps might make the
+        parameters, the outputs, the loss, the gradients or the optimizer's
+        state non-finite (so that a copy of the state before it is worth
+        keeping, to roll it back); False only when that is ruled out.
+
+        It is ruled out, for numpy parameters of a network of
+        :data:`BOUNDED_MIN_PARAMS` parameters or more without dropout, when
+        the optimizer bounds how far its steps move any parameter
+        (:meth:`.optimizers.Adam.travel_bound`) and every parameter vector
+        that close keeps every quantity of a batch below a limit
+        (:meth:`.network.Network.finite_within`) whose square, times a
+        thousand times ``total_weight``, stays below the dtype's largest
+        value: the squares (the loss, Adam's second moment) and the epoch's
+        loss, a sum over ``total_weight`` of them, stay finite.  ``l2`` is
+        the largest L2 strength of the epoch's batches.
+        """
+        network = self.network
+        if (network.n_params < BOUNDED_MIN_PARAMS or self.workspace.dropping
+                or self.optimizer is None or not isinstance(params, np.ndarray)
+                or not network.plain):  # the bound knows dense layers only
+            return True
+        big = float(np.finfo(network.dtype).max)
+        limit = min(1e-3 * math.sqrt(big),
+                    math.sqrt(big / (1e3 * max(total_weight, 1.0))))
+        # a gradient is a data term and an L2 term, each below the limit
+        radius = self.optimizer.travel_bound(steps, 2.0 * limit)
+        if not radius < limit:
+            return True
+        x_max, y_max = self._data_bounds(X, Y)
+        return not network.finite_within(params, radius, x_max, y_max, l2, limit)
+
+    def _data_bounds(self, X, Y):
+        """``(max |X|, max |Y|)``, computed once for each ``X``."""
+        if getattr(self, "_bounds_of", None) is not X:
+            self._bounds_of, self._bounds = X, (_abs_max(X), _abs_max(Y))
+        return self._bounds
 
     def _host_weights(self, sample_weight):
         """The sample weights on the host (numpy arrays already are)."""
@@ -304,9 +406,7 @@ class Trainer:
         suffices, else computed.  (Not the L2 term: weights beyond 1e154
         overflow it with finite outputs.)"""
         network = self.network
-        if getattr(self, "_bounds_of", None) is not X:
-            self._bounds_of, self._bounds = X, (_abs_max(X), _abs_max(Y))
-        x_max, y_max = self._bounds
+        x_max, y_max = self._data_bounds(X, Y)
         z_max = network.output_bound(params, x_max)
         big = float(np.finfo(network.dtype).max)
         if network.out_activation.name == "exp":
