@@ -157,3 +157,15 @@ def test_a_diverging_epoch_of_the_same_network_is_copied_and_rolled_back(
     assert est.n_iter_ < 20 and len(est.loss_curve_) == 2
     for a, b in zip(est.coefs_ + est.intercepts_, before, strict=True):
         assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("option", [
+    dict(weight_decay=0.01), dict(lr_factors=[(slice(0, 1), 6.0)]),
+    dict(schedule="cosine"), dict(warmup=0.1), dict(decay_schedule="flat_cos"),
+])
+def test_travel_bound_is_infinite_for_the_steps_it_does_not_cover(option):
+    """The bound is proved for scikit-learn's Adam step: weight decay,
+    per-parameter factors (a factor of 6 moves a parameter 6 times as far)
+    and schedules keep the per-epoch copy."""
+    assert np.isfinite(Adam(3, np.float64).travel_bound(5, 1.0))
+    assert Adam(3, np.float64, **option).travel_bound(5, 1.0) == np.inf

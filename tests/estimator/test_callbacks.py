@@ -216,6 +216,7 @@ def test_hooks_are_no_ops_without_callbacks():
     tasks.end_fit()
 
 
+@pytest.mark.slow  # a fresh interpreter or a whole workflow
 def test_works_without_sklearn_callback():
     # Simulate scikit-learn < 1.9 for skbackprop only: ``sklearn.callback`` is
     # unimportable while skbackprop is imported (scikit-learn 1.9's own

@@ -235,6 +235,7 @@ def test_many_classes_give_no_warning_sklearns_mlp_does_not_give():
     assert [w.category for w in caught] == [ConvergenceWarning]
 
 
+@pytest.mark.slow  # a fresh interpreter or a whole workflow
 def test_pipeline_cross_val_grid_search_and_joblib(tmp_path):
     X, y = load_digits(return_X_y=True)
     X, y = X[:500], y[:500]

@@ -109,6 +109,7 @@ def test_other_filters_are_untouched():
         _short().fit(X, y)  # and a global ignore still ignores
 
 
+@pytest.mark.slow  # a fresh interpreter or a whole workflow
 def test_a_script_shows_its_own_line(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent("""
@@ -130,6 +131,7 @@ _FIT = ("from sklearn.datasets import load_iris\n"
         "print('fitted')\n")
 
 
+@pytest.mark.slow  # a fresh interpreter or a whole workflow
 @pytest.mark.parametrize("how", ["-c", "stdin", "interactive"])
 def test_code_without_a_file_gets_the_warning_not_an_error(tmp_path, how):
     """``python -c``, a script piped to ``python -`` and the interactive

@@ -60,6 +60,7 @@ def test_quick_runs_the_chosen_demo_only(
     assert not [w for w in recwarn if "skbackprop" in w.filename]
 
 
+@pytest.mark.slow  # a fresh interpreter or a whole workflow
 def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
     """``python -m skbackprop | head -1``: the demo stops quietly when its
     reader closes the pipe (exit status 1, nothing on stderr)."""

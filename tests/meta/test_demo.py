@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import numpy as np
+import pytest
 from helpers.repository import ROOT
 
 
@@ -39,6 +40,7 @@ def test_digits_demo_accuracy():
     assert acc >= 0.95
 
 
+@pytest.mark.slow  # a fresh interpreter or a whole workflow
 def test_demo_module_runs(tmp_path):
     """README's command: the full demo, without arguments, from a folder
     outside the repository (the checkout's package on the path)."""
