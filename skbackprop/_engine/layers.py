@@ -115,6 +115,21 @@ class Layer:
         """Nothing to refuse: its passes use the kernels' operations."""
 
 
+def output_stores(layer, buf, capacity, dtype, first):
+    """The stores of a layer whose output is an activation with dropout:
+    ``f(z)`` (or the fused output delta), the mask and ``f(z) * M`` when
+    ``buf.rate > 0``, the input gradient unless ``first``; returns the
+    output's shape."""
+    shape = (capacity, layer.fan_out)
+    buf.out_store = np.empty(shape, dtype)
+    if buf.rate > 0:
+        buf.mask_store = np.empty(shape, dtype)
+        buf.dropped_store = np.empty(shape, dtype)
+    if not first:
+        buf.input_grad_store = np.empty((capacity, layer.fan_in), dtype)
+    return shape
+
+
 def _rows(store, n):
     """The leading ``n`` rows of a storage array (None stays None)."""
     return None if store is None else store[:n]
@@ -216,15 +231,9 @@ class Dense(Layer):
         buf = LayerBuffers(rate)
         if capacity is None:
             return buf
-        shape = (capacity, self.fan_out)
-        buf.out_store = np.empty(shape, dtype)
+        shape = output_stores(self, buf, capacity, dtype, first)
         if self.activation.needs_z:
             buf.z_store = np.empty(shape, dtype)
-        if rate > 0:
-            buf.mask_store = np.empty(shape, dtype)
-            buf.dropped_store = np.empty(shape, dtype)
-        if not first:
-            buf.input_grad_store = np.empty((capacity, self.fan_in), dtype)
         return buf
 
     def forward(self, ops, params, a_prev, buf, n, training=True):

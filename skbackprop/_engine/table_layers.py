@@ -27,7 +27,7 @@ knows standard dense layers only (:attr:`.network.Network.plain`).
 import numpy as np
 from scipy.sparse import issparse
 
-from .layers import Layer, LayerBuffers
+from .layers import Layer, LayerBuffers, output_stores
 
 __all__ = [
     "CategoricalEmbedding",
@@ -541,14 +541,8 @@ class ParametricActivation(_Placed):
     def buffers(self, capacity, dtype, rate=0.0, first=False):
         buf = LayerBuffers(rate)
         if capacity is not None:
-            shape = (capacity, self.fan_out)
-            buf.out_store = np.empty(shape, dtype)
+            shape = output_stores(self, buf, capacity, dtype, first)
             buf.extra["f"] = np.empty(shape, dtype)  # f(z), undropped
-            if rate > 0:
-                buf.mask_store = np.empty(shape, dtype)
-                buf.dropped_store = np.empty(shape, dtype)
-            if not first:
-                buf.input_grad_store = np.empty((capacity, self.fan_in), dtype)
         return buf
 
     def forward(self, ops, params, a_prev, buf, n, training=True):
