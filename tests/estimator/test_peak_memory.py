@@ -12,6 +12,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from skbackprop._engine.network import Network
 from skbackprop._engine.trainer import BOUNDED_MIN_PARAMS
 
@@ -46,6 +48,7 @@ print(json.dumps(peaks))
 """
 
 
+@pytest.mark.slow  # a fresh interpreter fitting both models twice
 def test_peak_fit_memory_is_at_most_sklearns():
     assert Network([500, 300, 10], "relu", "log_loss").n_params >= BOUNDED_MIN_PARAMS
     proc = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True,
