@@ -9,6 +9,8 @@ scikit-learn's MLP's, or a damaged one -- raises a ValueError naming the
 problem instead of failing later at predict or fit.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 
@@ -29,6 +31,7 @@ def load_state(cls, state):
             f"{type(state).__name__}."
         )
     _check_origin(cls, state)
+    state = _with_new_parameters(cls, state)
     if "n_outputs_" not in state:  # unfitted (maybe hand-set coefs_)
         return state
     try:
@@ -40,6 +43,17 @@ def load_state(cls, state):
     except ValueError as exc:
         raise ValueError(f"Cannot load this {name} state: {exc}") from None
     return state
+
+
+def _with_new_parameters(cls, state):
+    """The state with the parameters added since it was saved at their
+    defaults (each reproduces the behaviour before it existed), so that an
+    older file's model still answers ``get_params`` and ``clone``."""
+    params = inspect.signature(cls.__init__).parameters.values()
+    missing = {p.name: p.default for p in params
+               if p.name != "self" and p.name not in state
+               and p.default is not inspect.Parameter.empty}
+    return dict(state, **missing) if missing else state
 
 
 def _check_origin(cls, state):
