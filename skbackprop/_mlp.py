@@ -60,6 +60,7 @@ from ._validation import (
     check_sample_weight,
     class_sample_weight,
     finalize_weights,
+    store_parameters,
 )
 
 __all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor"]
@@ -116,13 +117,6 @@ class _BaseBackpropMLP(PredictMixin, CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------------
     # helpers
-    def _store_parameters(self, arguments):
-        """Set each constructor argument (``locals()`` of ``__init__``) as
-        the attribute of its name, unchanged."""
-        for name, value in arguments.items():
-            if name not in ("self", "__class__"):
-                setattr(self, name, value)
-
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         if not hasattr(sizes, "__iter__"):
@@ -532,7 +526,7 @@ class BackpropMLPClassifier(ClassifierMixin, _BaseBackpropMLP):
         label_smoothing=0.0,
     ):
         # scikit-learn's rule: every argument stored as given, under its name
-        self._store_parameters(locals())
+        store_parameters(self, locals())
 
     @property
     def loss(self):
@@ -840,7 +834,7 @@ class BackpropMLPRegressor(RegressorMixin, _BaseBackpropMLP):
         restore_best="auto",
     ):
         # scikit-learn's rule: every argument stored as given, under its name
-        self._store_parameters(locals())
+        store_parameters(self, locals())
 
     def _output_activation(self):
         return get_loss(self.loss).out_activation

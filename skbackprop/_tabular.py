@@ -65,6 +65,7 @@ from ._validation import (
     check_sample_weight,
     class_sample_weight,
     finalize_weights,
+    store_parameters,
 )
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
@@ -542,36 +543,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
                  feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
                  missing_indicator=True, class_weight=None,
                  random_state=None, verbose=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.parametrization = parametrization
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate_schedule = learning_rate_schedule
-        self.learning_rate_warmup = learning_rate_warmup
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.alpha = alpha
-        self.dropout = dropout
-        self.dropout_schedule = dropout_schedule
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.label_smoothing = label_smoothing
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.restore_best = restore_best
-        self.categorical_features = categorical_features
-        self.max_one_hot_categories = max_one_hot_categories
-        self.categorical_embedding = categorical_embedding
-        self.numeric_embedding = numeric_embedding
-        self.feature_scaling = feature_scaling
-        self.numeric_scaling = numeric_scaling
-        self.smooth_clip = smooth_clip
-        self.missing_indicator = missing_indicator
-        self.class_weight = class_weight
-        self.random_state = random_state
-        self.verbose = verbose
+        store_parameters(self, locals())
 
     def _encode_targets(self, y, sample_weight, n_samples):
         """One-hot targets (uint8) and the combined sample and class
@@ -722,34 +694,7 @@ random_state, verbose
                  categorical_embedding="embedding", numeric_embedding="periodic",
                  feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
                  missing_indicator=True, random_state=None, verbose=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.parametrization = parametrization
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate_schedule = learning_rate_schedule
-        self.learning_rate_warmup = learning_rate_warmup
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.alpha = alpha
-        self.dropout = dropout
-        self.dropout_schedule = dropout_schedule
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.restore_best = restore_best
-        self.categorical_features = categorical_features
-        self.max_one_hot_categories = max_one_hot_categories
-        self.categorical_embedding = categorical_embedding
-        self.numeric_embedding = numeric_embedding
-        self.feature_scaling = feature_scaling
-        self.numeric_scaling = numeric_scaling
-        self.smooth_clip = smooth_clip
-        self.missing_indicator = missing_indicator
-        self.random_state = random_state
-        self.verbose = verbose
+        store_parameters(self, locals())
 
     def _encode_targets(self, y, sample_weight, n_samples):
         """Standardised 2-D targets and the sample weights; sets

@@ -24,7 +24,17 @@ __all__ = [
     "check_no_missing_labels",
     "check_sample_weight",
     "finalize_weights",
+    "store_parameters",
 ]
+
+
+def store_parameters(est, arguments):
+    """Set each constructor argument (``locals()`` of ``__init__``) as the
+    attribute of its name, unchanged: scikit-learn's convention, written once
+    for every estimator of the package."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(est, name, value)
 
 
 def check_sample_weight(sample_weight, n_samples):
