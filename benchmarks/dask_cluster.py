@@ -19,8 +19,10 @@ it.  It reports:
 * the bytes moved per evaluation, from the parameter count ``P`` (float64
   vectors of ``8 P`` bytes): the model below, and distributed's own
   counters (bytes the workers sent, and received from one another, by what
-  they held: parameters, sums, or training data -- the last moved only by
-  the scheduler's work stealing, which ``--no-stealing`` turns off).
+  they held: parameters, sums, rows of ``X`` -- moved only by the
+  scheduler's work stealing, which ``--no-stealing`` turns off -- or other
+  data: a busy worker may have a chunk of ``y`` copied to it on its way to
+  the client, and the finite checks of ``X`` move a few booleans).
 
 The model of the bytes of one evaluation, ``W`` workers, ``C`` chunks:
 the parameters go client -> scheduler -> one worker (``8 P`` per hop) and
@@ -114,33 +116,35 @@ def _counted_evaluations():
                                   original)
 
 
-def _kind(key):
+def _kind(key, rows_of_X):
     """What a transferred key holds: the parameters, a chunk's or a partial
-    sum of ``(loss, gradient)``, or training data."""
+    sum of ``(loss, gradient)``, a chunk of ``X`` (training rows), or other
+    data (a chunk of ``y`` on its way to the client, the finite checks'
+    booleans)."""
     name = str(key[0] if isinstance(key, tuple) else key)
     if name.startswith(("chunk_loss_grad", "_add")):
         return "sums"
     if name.startswith(("ndarray", "Network")):
         return "parameters"
-    return "data"
+    return "rows of X" if str(key) in rows_of_X else "other data"
 
 
-def _worker_bytes(client):
+def _worker_bytes(client, rows_of_X):
     """Bytes the workers sent so far (to peers and the scheduler), and
     bytes they received from peers, by kind (:func:`_kind`)."""
 
     def counters(dask_worker):
-        received = {}
-        for entry in dask_worker.transfer_incoming_log:
-            for key, nbytes in entry["keys"].items():
-                received[_kind(key)] = received.get(_kind(key), 0) + nbytes
+        received = [(str(key), nbytes)
+                    for entry in dask_worker.transfer_incoming_log
+                    for key, nbytes in entry["keys"].items()]
         return dask_worker.transfer_outgoing_bytes_total, received
 
     per_worker = client.run(counters)
     received = {}
-    for _, by_kind in per_worker.values():
-        for kind, count in by_kind.items():
-            received[kind] = received.get(kind, 0) + count
+    for _, keys in per_worker.values():
+        for key, nbytes in keys:
+            kind = _kind(key, rows_of_X)
+            received[kind] = received.get(kind, 0) + nbytes
     return sum(sent for sent, _ in per_worker.values()), received
 
 
@@ -149,7 +153,8 @@ def fit_on_cluster(client, args, X, y):
     import distributed
 
     calls, restore = _counted_evaluations()
-    before = _worker_bytes(client)
+    rows_of_X = {str(key) for key in X.__dask_keys__()[0]}  # one column of chunks
+    before = _worker_bytes(client, rows_of_X)
     try:
         with distributed.get_task_stream(client) as stream:
             start = time.perf_counter()
@@ -157,7 +162,7 @@ def fit_on_cluster(client, args, X, y):
             seconds = time.perf_counter() - start
     finally:
         restore()
-    after = _worker_bytes(client)
+    after = _worker_bytes(client, rows_of_X)
     received = {kind: count - before[1].get(kind, 0)
                 for kind, count in after[1].items()}
     return est, seconds, len(calls), stream.data, after[0] - before[0], received
@@ -256,7 +261,7 @@ def main(argv=None):
          f"{sent / evaluations:.0f}"),
         ("measured: bytes the workers received from peers per evaluation",
          ", ".join(f"{kind} {received.get(kind, 0) / evaluations:.0f}"
-                   for kind in ("parameters", "sums", "data"))),
+                   for kind in ("parameters", "sums", "rows of X", "other data"))),
         ("max abs coef difference, cluster vs in memory",
          f"{max(np.abs(a - b).max() for a, b in zip(est.coefs_, local.coefs_)):.1e}"),
     ]
