@@ -81,15 +81,22 @@ class Activation:
         their module).  A row-wise output activation gives ``(rows, None)``
         with ``rows(acts, start, n)`` transforming ``acts[start:start + n]``
         in place, and ``rowwise=True``.
+    growth : tuple ``(g, c)``, default=(1.0, 1.0)
+        A hidden activation's growth: ``|f(z)| <= g |z| + c`` for every
+        ``z``; with ``slope``, what the divergence bound
+        (:meth:`.network.Network.finite_within`) builds on.
+    slope : float, default=1.2
+        A bound of ``|f'(z)|`` for every ``z``.
     """
 
     __slots__ = ("name", "forward", "backward", "needs_z", "init_factor",
                  "_xp_forward", "_xp_backward", "onnx", "tiny_code", "scalar",
-                 "rowwise")
+                 "rowwise", "growth", "slope")
 
     def __init__(self, name, forward, backward, needs_z=False, init_factor=6.0,
                  *, xp_forward=None, xp_backward=None, onnx=None,
-                 tiny_code=None, scalar=None, rowwise=False):
+                 tiny_code=None, scalar=None, rowwise=False, growth=(1.0, 1.0),
+                 slope=1.2):
         self.name = name
         self.forward = forward
         self.backward = backward
@@ -101,6 +108,8 @@ class Activation:
         self.tiny_code = tiny_code
         self.scalar = scalar
         self.rowwise = rowwise
+        self.growth = growth
+        self.slope = slope
 
     def xp_forward(self, ns, c, z):
         """``f(z)`` as a new array of the namespace ``ns``."""
@@ -438,6 +447,112 @@ GELU = Activation(
 )
 
 
+# selu (Klambauer et al. 2017): f(z) = s z for z > 0, s a (e^z - 1)
+# otherwise; f'(z) = s for z > 0, s a e^z = f(z) + s a otherwise, and
+# f(z) < 0 exactly where z < 0.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SCALED_ALPHA = _SELU_SCALE * _SELU_ALPHA
+
+
+def _selu(Z):
+    neg = Z < 0
+    np.expm1(Z, out=Z, where=neg)  # only where z < 0: no overflow
+    np.multiply(Z, _SELU_SCALED_ALPHA, out=Z, where=neg)
+    np.multiply(Z, _SELU_SCALE, out=Z, where=~neg)
+
+
+def _selu_backward(delta, A, Z):
+    neg = A < 0
+    np.multiply(delta, A + _SELU_SCALED_ALPHA, out=delta, where=neg)
+    np.multiply(delta, _SELU_SCALE, out=delta, where=~neg)
+
+
+def _selu_xp(ns, c, z):
+    xp = ns.xp
+    return xp.where(z < 0, xp.expm1(xp.minimum(z, c.zero)) * _SELU_SCALED_ALPHA,
+                    z * _SELU_SCALE)
+
+
+def _selu_scalar(z, cap):
+    return math.expm1(z) * _SELU_SCALED_ALPHA if z < 0.0 else z * _SELU_SCALE
+
+
+def _selu_scalar_derivative(a, z):
+    return (a + _SELU_SCALED_ALPHA) if a < 0.0 else _SELU_SCALE
+
+
+def _selu_onnx64(ops, x, dtype, opv):
+    exp = ops.OnnxExp(x, op_version=opv)
+    expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
+    negative = ops.OnnxMul(expm1, np.array([_SELU_SCALED_ALPHA], dtype=dtype),
+                           op_version=opv)
+    positive = ops.OnnxMul(x, np.array([_SELU_SCALE], dtype=dtype), op_version=opv)
+    below = ops.OnnxLess(x, np.array([0.0], dtype=dtype), op_version=opv)
+    return ops.OnnxWhere(below, negative, positive, op_version=opv)
+
+
+SELU = Activation(
+    "selu", _selu, _selu_backward,
+    xp_forward=_selu_xp,
+    xp_backward=lambda ns, delta, a, z: ns.xp.where(
+        a < 0, delta * (a + _SELU_SCALED_ALPHA), delta * _SELU_SCALE),
+    onnx=_onnx_by_dtype(
+        _onnx_unary("OnnxSelu", alpha=_SELU_ALPHA, gamma=_SELU_SCALE), _selu_onnx64),
+    tiny_code=10, scalar=(_selu_scalar, _selu_scalar_derivative),
+    # |f| <= s |z| above 0 and s a below; f' is largest, s a, just below 0
+    growth=(_SELU_SCALE, _SELU_SCALED_ALPHA), slope=_SELU_SCALED_ALPHA,
+)
+
+
+# mish (Misra 2019): f(z) = z tanh(softplus(z));
+# f'(z) = t + z (1 - t^2) sigmoid(z), t = tanh(softplus(z)): it needs z.
+def _mish(Z):
+    t = np.logaddexp(Z, 0)
+    np.tanh(t, out=t)
+    Z *= t
+
+
+def _mish_backward(delta, A, Z):
+    t = np.logaddexp(Z, 0)
+    np.tanh(t, out=t)
+    slope = 1.0 - t * t
+    slope *= Z
+    slope *= expit(Z)
+    slope += t
+    delta *= slope
+
+
+def _mish_xp_backward(ns, delta, a, z):
+    xp = ns.xp
+    t = xp.tanh(xp.logaddexp(z, xp.zeros_like(z)))
+    return delta * ((1.0 - t * t) * z * (1.0 / (1.0 + xp.exp(-z))) + t)
+
+
+def _mish_scalar(z, cap):
+    return z * math.tanh(max(z, 0.0) + math.log1p(math.exp(-abs(z))))
+
+
+def _mish_scalar_derivative(a, z):
+    t = math.tanh(max(z, 0.0) + math.log1p(math.exp(-abs(z))))
+    return (1.0 - t * t) * z * (1.0 / (1.0 + math.exp(-z))) + t
+
+
+def _mish_onnx(ops, x, dtype, opv):
+    softplus = (_softplus_onnx64 if dtype == np.float64
+                else _onnx_unary("OnnxSoftplus"))(ops, x, dtype, opv)
+    return ops.OnnxMul(x, ops.OnnxTanh(softplus, op_version=opv), op_version=opv)
+
+
+MISH = Activation(
+    "mish", _mish, _mish_backward, needs_z=True,
+    xp_forward=lambda ns, c, z: z * ns.xp.tanh(ns.xp.logaddexp(z, c.zero)),
+    xp_backward=_mish_xp_backward,
+    onnx=_mish_onnx,
+    tiny_code=11, scalar=(_mish_scalar, _mish_scalar_derivative),
+)
+
+
 # Output-only transforms (no derivative needed: the output delta is fused
 # with the loss, see losses.py).
 def _softmax(Z):
@@ -511,7 +626,8 @@ EXP = Activation(
 
 ACTIVATIONS = {
     act.name: act
-    for act in (IDENTITY, LOGISTIC, TANH, RELU, LEAKY_RELU, ELU, GELU, SOFTPLUS)
+    for act in (IDENTITY, LOGISTIC, TANH, RELU, LEAKY_RELU, ELU, GELU, SOFTPLUS,
+                SELU, MISH)
 }
 """Hidden-layer activations keyed by their public name."""
 

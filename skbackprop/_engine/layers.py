@@ -209,15 +209,18 @@ class Dense(Layer):
 
     def bound(self, params, in_bound, output=False):
         """A bound of its output's magnitude (of ``z`` for the output
-        layer) given ``|a_prev| <= in_bound``; hidden activations satisfy
-        ``|f(z)| <= |z| + 1``."""
+        layer) given ``|a_prev| <= in_bound``, from the activation's
+        ``growth``: ``|f(z)| <= g |z| + c``."""
         coef, intercept = params
         column = float(np.abs(coef).sum(axis=0).max(initial=0.0))
         if self.gain is not None:
             column *= self.gain
         bias = float(np.abs(intercept).max(initial=0.0))
         z_bound = in_bound * column + bias
-        return z_bound if output else z_bound + 1.0
+        if output:
+            return z_bound
+        g, c = self.activation.growth
+        return g * z_bound + c
 
     def require_array_api(self, output=False):
         """Raise NotImplementedError naming its activation unless that has

@@ -494,9 +494,10 @@ class Network:
         ``|b|`` grown by ``radius``.  A row's output delta ``a - y`` (before
         its weight ``s_i / S``, at most 1) is at most ``|a| + y_max``;
         going down a layer multiplies it by the largest row sum of ``|W|``
-        and by the largest slope of a hidden activation (below 1.2: GELU's
-        is 1.13, the others' at most 1).  A weight's gradient, a weighted
-        mean over rows, is at most its input's bound times its delta's.
+        and by the largest slope of the activation below (its ``slope``).
+        A hidden layer's output is at most ``g |z| + c`` (its activation's
+        ``growth``).  A weight's gradient, a weighted mean over rows, is at
+        most its input's bound times its delta's.
         """
         bound, inputs, rows, coef_max = float(x_max), [], [], 0.0
         with np.errstate(over="ignore", invalid="ignore"):
@@ -507,7 +508,10 @@ class Network:
                 rows.append(row + layer.fan_out * radius)
                 coef_max = max(coef_max, largest + radius)
                 bias = float(np.abs(b).max(initial=0.0)) + radius
-                inputs.append(bound + (1.0 if k else 0.0))  # |f(z)| <= |z| + 1
+                if k:
+                    g, c = self.layers[k - 1].activation.growth
+                    bound = g * bound + c
+                inputs.append(bound)
                 bound = inputs[-1] * column + bias
             name = self.out_activation.name
             if name in ("softmax", "logistic"):
@@ -522,7 +526,8 @@ class Network:
                                            l2 * self.n_coef * coef_max ** 2]
             for k in range(len(self.layers) - 1, -1, -1):
                 largest += [delta, inputs[k] * delta]  # delta_k, its gradient
-                delta *= 1.2 * rows[k]
+                if k:
+                    delta *= self.layers[k - 1].activation.slope * rows[k]
         return all(value < limit for value in largest)
 
     def predict(self, coefs, intercepts, X, ops=NUMPY, block=2048):

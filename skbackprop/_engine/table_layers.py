@@ -532,8 +532,10 @@ class ParametricActivation(_Placed):
         coef[...] = 1.0
 
     def bound(self, params, in_bound, output=False):
+        # |f(z) - z| <= (g + 1) |z| + c, from the activation's growth
+        g, c = self.activation.growth
         alpha = float(np.abs(params[0]).max(initial=0.0))
-        return in_bound + alpha * (2.0 * in_bound + 1.0)
+        return in_bound + alpha * ((g + 1.0) * in_bound + c)
 
     def require_array_api(self, output=False):
         self.activation.require_array_api()

@@ -64,17 +64,25 @@ def test_travel_bound_is_infinite_when_no_bound_holds():
 
 @pytest.mark.parametrize("name", sorted(activations.ACTIVATIONS))
 def test_hidden_activations_grow_and_slope_as_the_bound_assumes(name):
-    """``|f(z)| <= |z| + 1`` and ``|f'(z)| < 1.2``, the two properties of a
-    hidden activation that ``Network.finite_within`` (and
-    ``output_bound``) build on."""
+    """``|f(z)| <= g |z| + c`` (the entry's ``growth``) and ``|f'(z)| <=
+    slope``, the two properties of a hidden activation that
+    ``Network.finite_within`` (and ``output_bound``) build on; ``(1, 1)``
+    and 1.2 unless the entry states otherwise (SELU: its scale and its
+    scale times alpha)."""
     act = activations.ACTIVATIONS[name]
-    Z = np.concatenate([np.linspace(-30, 30, 6001), [-1e3, -1e2, 1e2, 1e3]])
+    g, c = act.growth
+    if name != "selu":
+        assert (g, c, act.slope) == (1.0, 1.0, 1.2)
+    Z = np.concatenate([np.linspace(-30, 30, 6001), [-1e3, -1e2, 1e2, 1e3],
+                        -np.logspace(-12, -1, 12)])
     A = Z.copy()
     act.forward(A)
-    assert (np.abs(A) <= np.abs(Z) + 1).all()
+    assert (np.abs(A) <= g * np.abs(Z) + c).all()
     slope = np.ones_like(Z)
     act.backward(slope, A, Z)
-    assert (np.abs(slope) < 1.2).all()
+    assert (np.abs(slope) <= act.slope).all()
+    if name != "selu":
+        assert (np.abs(slope) < 1.2).all()
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "gelu", "softplus"])
