@@ -57,7 +57,7 @@ from ._engine import (
     get_loss,
     predict,
 )
-from ._fit_state import FitConfig, TrainingRecord
+from ._fit_state import _PUBLISHED, FitConfig, TrainingRecord
 from ._table import TableEncoder, is_frame
 from ._validation import (
     check_class_weight,
@@ -77,6 +77,9 @@ _DTYPE = np.float32
 # the fewest validation rows for which the best epoch is chosen on a split;
 # with fewer, every row trains and the last epoch is kept
 MIN_VALIDATION_ROWS = 10
+N_ENSEMBLE = 2
+"""Members of the default ensemble (``n_ensemble``; ``benchmarks/README.md``:
+two members gain most of what three do, at two fits' cost)."""
 
 _EPOCH_BUDGET_WARNING = "Stochastic Optimizer: Maximum iterations"
 
@@ -160,6 +163,7 @@ class _BaseTabularMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), None, "array-like"],
         "max_one_hot_categories": [Interval(Integral, 1, None, closed="left")],
         "categorical_embedding": [StrOptions({"onehot", "embedding"})],
@@ -227,14 +231,18 @@ class _BaseTabularMLP(BaseEstimator):
         return [int(s) for s in sizes]
 
     def _output(self, X_encoded):
-        """The network's output for encoded rows, computed in float64: a
-        row's prediction is then the same whichever rows come with it (a
-        float32 product's rounding depends on the block's shape)."""
+        """The network's output for encoded rows, the mean of the members'
+        (:attr:`members_`), computed in float64: a row's prediction is then
+        the same whichever rows come with it (a float32 product's rounding
+        depends on the block's shape)."""
         network = build_network(self._architecture, np.float64)
-        coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
-        intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
-        with np.errstate(all="ignore"):
-            return predict(network, coefs, intercepts, X_encoded)
+        outputs = []
+        for coefs, intercepts in self.members_:
+            coefs = [np.asarray(c, dtype=np.float64) for c in coefs]
+            intercepts = [np.asarray(b, dtype=np.float64) for b in intercepts]
+            with np.errstate(all="ignore"):
+                outputs.append(predict(network, coefs, intercepts, X_encoded))
+        return outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0)
 
     # ------------------------------------------------------------------
     # fitting
@@ -279,20 +287,40 @@ class _BaseTabularMLP(BaseEstimator):
         X_encoded = encoder.fit(X, names).transform(X, names).astype(_DTYPE)
         self._encoder = encoder
         self._architecture = architecture(self, encoder, Y.shape[1])
-        network = build_network(self._architecture, _DTYPE)
         random_state = check_random_state(self.random_state)
+        members, first_record = [], None
+        for _ in range(self.n_ensemble):
+            interrupted = self._fit_member(X_encoded, Y, sw, random_state)
+            members.append((self.coefs_, self.intercepts_))
+            if first_record is None:
+                first_record = {attr: getattr(self, attr)
+                                for attr in _PUBLISHED.values() if hasattr(self, attr)}
+            if interrupted:  # Ctrl-C ends the fit, not just this member's
+                break
+        # the members draw one after another from the same random stream
+        vars(self).update(first_record)
+        self.coefs_, self.intercepts_ = members[0]
+        self.members_ = members
+        return self
+
+    def _fit_member(self, X_encoded, Y, sw, random_state):
+        """Train one member from new initial weights, as ``coefs_`` and
+        ``intercepts_``; whether Ctrl-C interrupted it."""
+        network = build_network(self._architecture, _DTYPE)
         # the data-dependent inits (parametrization='ntk') see the rows
         flat = network.init_params(random_state, X_encoded)
         self.coefs_, self.intercepts_ = network.unpack(flat)
-        config = self._fit_config(X.shape[0], network)
+        config = self._fit_config(X_encoded.shape[0], network)
         self._start_record(config)
-        self._train(config, network, flat, (X_encoded, Y, sw), random_state)
+        interrupted = self._train(config, network, flat, (X_encoded, Y, sw),
+                                  random_state)
         self.coefs_ = [np.array(c) for c in self.coefs_]
         self.intercepts_ = [np.array(b) for b in self.intercepts_]
-        return self
+        return interrupted
 
     def _train(self, config, network, flat, data, random_state):
-        """The training loop of the drop-in estimators on ``data``."""
+        """The training loop of the drop-in estimators on ``data``; whether
+        Ctrl-C ended it (the loop keeps the last completed batch)."""
         self._training_network = network
         try:
             with blas_threads("adam", [data[0].shape[1], *self._hidden_layer_sizes(),
@@ -301,8 +329,8 @@ class _BaseTabularMLP(BaseEstimator):
                 # the epochs are a budget, not a failure to converge
                 warnings.filterwarnings("ignore", message=_EPOCH_BUDGET_WARNING,
                                         category=ConvergenceWarning)
-                training.train(self, config, network, flat, data, random_state,
-                               FitTasks(self))
+                return training.train(self, config, network, flat, data,
+                                      random_state, FitTasks(self))
         finally:
             del self._training_network
             vars(self).pop("_optimizer", None)
@@ -450,6 +478,12 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         None: train ``max_epochs`` epochs (the schedules end there).
     restore_best : {'validation_score', 'last'}, default='validation_score'
         Keep the epoch of the best validation score, or the last one.
+    n_ensemble : int, default=2
+        Members trained one after another, each from its own initial
+        weights, validation split, shuffles and dropout masks (drawn in turn
+        from ``random_state``); the prediction averages their outputs
+        (class probabilities; standardised targets).  Each member costs a
+        fit.
     categorical_features : 'from_dtype', None, array-like, default='from_dtype'
         Which columns are categorical, as HistGradientBoosting's parameter:
         'from_dtype' those of a DataFrame with a category, object, string
@@ -494,9 +528,13 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has column names.
     coefs_, intercepts_ : list of ndarray
-        The network's weights and biases, layer by layer.
+        The first member's weights and biases, layer by layer.
+    members_ : list of tuple
+        ``(coefs, intercepts)`` of every member (the first is ``(coefs_,
+        intercepts_)``).
     n_iter_ : int
-        Epochs trained.
+        Epochs trained (by the first member, as the other training
+        attributes).
     loss_curve_ : list of float
         The training loss of each epoch.
     validation_scores_ : list of float or None
@@ -538,7 +576,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
                  beta_2=0.95, epsilon=1e-8, label_smoothing=0.1,
                  validation_fraction=0.2,
                  n_iter_no_change=None, restore_best="validation_score",
-                 categorical_features="from_dtype", max_one_hot_categories=8,
+                 n_ensemble=N_ENSEMBLE, categorical_features="from_dtype",
+                 max_one_hot_categories=8,
                  categorical_embedding="embedding", numeric_embedding="periodic",
                  feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
                  missing_indicator=True, class_weight=None,
@@ -635,7 +674,8 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     hidden_layer_sizes, activation, parametrization, learning_rate_init, \
 learning_rate_schedule, learning_rate_warmup, weight_decay, batch_size, \
 max_epochs, alpha, dropout, dropout_schedule, beta_1, beta_2, epsilon, \
-validation_fraction, n_iter_no_change, restore_best, categorical_features, \
+validation_fraction, n_iter_no_change, restore_best, n_ensemble, \
+categorical_features, \
 max_one_hot_categories, categorical_embedding, numeric_embedding, \
 feature_scaling, numeric_scaling, smooth_clip, missing_indicator, \
 random_state, verbose
@@ -654,9 +694,13 @@ random_state, verbose
     y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         The targets' standardisation.
     coefs_, intercepts_ : list of ndarray
-        The network's weights and biases, layer by layer.
+        The first member's weights and biases, layer by layer.
+    members_ : list of tuple
+        ``(coefs, intercepts)`` of every member (the first is ``(coefs_,
+        intercepts_)``).
     n_iter_ : int
-        Epochs trained.
+        Epochs trained (by the first member, as the other training
+        attributes).
     loss_curve_ : list of float
         The training loss of each epoch.
     validation_scores_ : list of float or None
@@ -690,7 +734,8 @@ random_state, verbose
                  dropout=0.15, dropout_schedule="flat_cos", beta_1=0.9,
                  beta_2=0.95, epsilon=1e-8, validation_fraction=0.2,
                  n_iter_no_change=None, restore_best="validation_score",
-                 categorical_features="from_dtype", max_one_hot_categories=8,
+                 n_ensemble=N_ENSEMBLE, categorical_features="from_dtype",
+                 max_one_hot_categories=8,
                  categorical_embedding="embedding", numeric_embedding="periodic",
                  feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
                  missing_indicator=True, random_state=None, verbose=False):

@@ -314,7 +314,8 @@ def train(est, config, network, flat, data, random_state, tasks, ns=None,
     (:meth:`TrainingRecord.of`, :meth:`TrainingRecord.publish`), its
     optimizer (``_optimizer``), its early-stopping score and its label
     decoding; the arguments are :func:`fit_stochastic`'s, and
-    ``objective`` :func:`fit_lbfgs`'s.
+    ``objective`` :func:`fit_lbfgs`'s.  A stochastic fit returns whether
+    Ctrl-C ended it (:meth:`_EpochRun.epochs`).
     """
     record = TrainingRecord.of(est)
     hooks = FitHooks(tasks, lambda r: r.publish(est), est._validation_score,
@@ -325,8 +326,8 @@ def train(est, config, network, flat, data, random_state, tasks, ns=None,
                              objective)
         est._optimizer = continuing_optimizer(
             config, getattr(est, "_optimizer", None), flat)
-        fit_stochastic(config, record, network, flat, data, est._optimizer,
-                       random_state, hooks, ns)
+        return fit_stochastic(config, record, network, flat, data,
+                              est._optimizer, random_state, hooks, ns)
 
 
 def fit_stochastic(config, record, network, flat, data, optimizer, random_state,
@@ -375,8 +376,8 @@ def fit_stochastic(config, record, network, flat, data, optimizer, random_state,
     # loss_curve_ accumulate across partial_fit calls and warm starts)
     record.n_iter = 0
     plan = BatchPlan(n_samples, config.shuffle, random_state)
-    _EpochRun(config, record, trainer, flat, train, validation, plan,
-              batch_size, hooks).epochs()
+    return _EpochRun(config, record, trainer, flat, train, validation, plan,
+                     batch_size, hooks).epochs()
 
 
 def _largest_batch_l2(penalty, sample_weight):
@@ -413,8 +414,9 @@ class _EpochRun:
 
     def epochs(self):
         """Train until a stopping rule says stop (or Ctrl-C, see
-        :meth:`interrupted`)."""
+        :meth:`interrupted`); whether Ctrl-C ended it."""
         tasks, trainer = self.hooks.tasks, self.trainer
+        interrupted = False
         # the state before the current epoch, copied into the same arrays
         # every epoch that needs it; it is known to give finite outputs
         checkpoint, started, stop = EpochCheckpoint(), False, False
@@ -430,9 +432,11 @@ class _EpochRun:
                 trainer.deliver_interrupt()
             except KeyboardInterrupt:
                 self.interrupted(checkpoint if started else None)
+                interrupted = True
         for rule in self.rules:
             rule.on_fit_end(self.flat)
         self.hooks.publish(self.record)
+        return interrupted
 
     def interrupted(self, checkpoint):
         """After a KeyboardInterrupt.  Ctrl-C takes effect between batches

@@ -59,9 +59,10 @@ def test_speed_advice_and_the_cpu_build_of_torch_are_where_people_look():
 
 
 def test_the_docs_index_names_the_features():
-    for feature in ("dropout", "one\n  activation per hidden layer", "scoring",
+    words = " ".join(INDEX.split())  # however the lines wrap
+    for feature in ("dropout", "one activation per hidden layer", "scoring",
                     "class_weight"):
-        assert feature in INDEX, feature
+        assert feature in words, feature
     assert "install" in INDEX.split(".. toctree::")[1]
 
 
