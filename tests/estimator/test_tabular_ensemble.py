@@ -5,6 +5,7 @@ import copy
 
 import numpy as np
 import pytest
+from helpers.small_tables import table
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skbackprop import TabularMLPClassifier, TabularMLPRegressor
@@ -13,17 +14,6 @@ from skbackprop._engine import Network
 pd = pytest.importorskip("pandas")
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=12, random_state=0)
-
-
-def table(n=120, seed=0):
-    rng = np.random.RandomState(seed)
-    x = rng.normal(size=n)
-    colour = rng.choice(["red", "blue", "green"], n)
-    X = pd.DataFrame({"x": x, "z": rng.normal(size=n),
-                      "colour": pd.Categorical(colour)})
-    X.loc[::9, "z"] = np.nan
-    y_num = 2 * x + (colour == "red") * 3 + 0.1 * rng.normal(size=n)
-    return X, np.where(y_num > 1, "high", "low"), y_num
 
 
 def _arrays(member):

@@ -7,6 +7,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from helpers.small_tables import table
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -16,19 +17,6 @@ from skbackprop import TabularMLPClassifier, TabularMLPRegressor, to_onnx
 pd = pytest.importorskip("pandas")
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
-
-
-def table(n=120, seed=0):
-    """A frame with numeric, categorical and missing values, and a class
-    and a numeric target that depend on both kinds."""
-    rng = np.random.RandomState(seed)
-    x = rng.normal(size=n)
-    colour = rng.choice(["red", "blue", "green"], n)
-    X = pd.DataFrame({"x": x, "z": rng.normal(size=n),
-                      "colour": pd.Categorical(colour)})
-    X.loc[::9, "z"] = np.nan
-    y_num = 2 * x + (colour == "red") * 3 + 0.1 * rng.normal(size=n)
-    return X, np.where(y_num > 1, "high", "low"), y_num
 
 
 def test_fits_the_signal():
