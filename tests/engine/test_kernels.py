@@ -228,6 +228,7 @@ TINY_CASES = [
     ("logistic", "squared_error", 2), ("identity", "poisson", 2),
     ("leaky_relu", "log_loss", 4), ("elu", "binary_log_loss", 2),
     ("gelu", "squared_error", 1), ("softplus", "poisson", 1),
+    ("selu", "log_loss", 3), ("mish", "squared_error", 2),
 ]
 
 

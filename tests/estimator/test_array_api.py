@@ -137,7 +137,8 @@ def test_float64_fit_equals_the_numpy_fit(name, device_name, solver):
 
 
 @pytest.mark.parametrize("activation", ["gelu", "logistic", "softplus", "elu",
-                                        "leaky_relu", "tanh", "identity"])
+                                        "leaky_relu", "tanh", "identity", "selu",
+                                        "mish"])
 def test_every_activation_on_a_device_stand_in(activation):
     xp, device, _ = _namespace(("array_api_strict", "device1", "float64"))
     params = dict(hidden_layer_sizes=(8,), activation=activation, max_iter=3,
