@@ -57,7 +57,7 @@ from ._engine import (
     get_loss,
     predict,
 )
-from ._fit_state import _PUBLISHED, FitConfig, TrainingRecord
+from ._fit_state import FitConfig, TrainingRecord
 from ._table import TableEncoder, is_frame
 from ._validation import (
     check_class_weight,
@@ -289,16 +289,15 @@ class _BaseTabularMLP(BaseEstimator):
         self._architecture = architecture(self, encoder, Y.shape[1])
         random_state = check_random_state(self.random_state)
         members, first_record = [], None
+        # the members draw one after another from the same random stream
         for _ in range(self.n_ensemble):
             interrupted = self._fit_member(X_encoded, Y, sw, random_state)
             members.append((self.coefs_, self.intercepts_))
-            if first_record is None:
-                first_record = {attr: getattr(self, attr)
-                                for attr in _PUBLISHED.values() if hasattr(self, attr)}
+            if first_record is None:  # each member trains on a record of its own
+                first_record = TrainingRecord.of(self)
             if interrupted:  # Ctrl-C ends the fit, not just this member's
                 break
-        # the members draw one after another from the same random stream
-        vars(self).update(first_record)
+        first_record.publish(self)  # the training attributes: the first member's
         self.coefs_, self.intercepts_ = members[0]
         self.members_ = members
         return self
@@ -693,16 +692,8 @@ random_state, verbose
         The number of targets.
     y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         The targets' standardisation.
-    coefs_, intercepts_ : list of ndarray
-        The first member's weights and biases, layer by layer.
-    members_ : list of tuple
-        ``(coefs, intercepts)`` of every member (the first is ``(coefs_,
-        intercepts_)``).
-    n_iter_ : int
-        Epochs trained (by the first member, as the other training
-        attributes).
-    loss_curve_ : list of float
-        The training loss of each epoch.
+    coefs_, intercepts_, members_, n_iter_, loss_curve_
+        As :class:`TabularMLPClassifier`'s.
     validation_scores_ : list of float or None
         Minus the mean squared error of the standardised targets on the
         validation split, per epoch.

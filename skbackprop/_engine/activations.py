@@ -159,10 +159,17 @@ def _onnx_by_dtype(float32_build, float64_build):
     return build
 
 
-def _onnx_where_negative(ops, x, negative, dtype, opv):
-    """``negative`` where ``x < 0``, ``x`` elsewhere."""
+def _onnx_where_negative(ops, x, negative, dtype, opv, positive=None):
+    """``negative`` where ``x < 0``, ``positive`` (default ``x``) elsewhere."""
     below = ops.OnnxLess(x, np.array([0.0], dtype=dtype), op_version=opv)
-    return ops.OnnxWhere(below, negative, x, op_version=opv)
+    return ops.OnnxWhere(below, negative, x if positive is None else positive,
+                         op_version=opv)
+
+
+def _onnx_expm1(ops, x, dtype, opv):
+    """``e^x - 1`` from operators onnxruntime has for doubles."""
+    exp = ops.OnnxExp(x, op_version=opv)
+    return ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
 
 
 # identity: f(z) = z, f'(z) = 1
@@ -342,9 +349,7 @@ def _elu_scalar_derivative(a, z):
 
 
 def _elu_onnx64(ops, x, dtype, opv):
-    exp = ops.OnnxExp(x, op_version=opv)
-    expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
-    return _onnx_where_negative(ops, x, expm1, dtype, opv)
+    return _onnx_where_negative(ops, x, _onnx_expm1(ops, x, dtype, opv), dtype, opv)
 
 
 ELU = Activation(
@@ -483,13 +488,10 @@ def _selu_scalar_derivative(a, z):
 
 
 def _selu_onnx64(ops, x, dtype, opv):
-    exp = ops.OnnxExp(x, op_version=opv)
-    expm1 = ops.OnnxSub(exp, np.array([1.0], dtype=dtype), op_version=opv)
-    negative = ops.OnnxMul(expm1, np.array([_SELU_SCALED_ALPHA], dtype=dtype),
-                           op_version=opv)
+    negative = ops.OnnxMul(_onnx_expm1(ops, x, dtype, opv),
+                           np.array([_SELU_SCALED_ALPHA], dtype=dtype), op_version=opv)
     positive = ops.OnnxMul(x, np.array([_SELU_SCALE], dtype=dtype), op_version=opv)
-    below = ops.OnnxLess(x, np.array([0.0], dtype=dtype), op_version=opv)
-    return ops.OnnxWhere(below, negative, positive, op_version=opv)
+    return _onnx_where_negative(ops, x, negative, dtype, opv, positive)
 
 
 SELU = Activation(
@@ -507,15 +509,18 @@ SELU = Activation(
 
 # mish (Misra 2019): f(z) = z tanh(softplus(z));
 # f'(z) = t + z (1 - t^2) sigmoid(z), t = tanh(softplus(z)): it needs z.
-def _mish(Z):
+def _tanh_softplus(Z):
+    """``tanh(softplus(Z))`` as a new array (softplus as ``_softplus``'s)."""
     t = np.logaddexp(Z, 0)
-    np.tanh(t, out=t)
-    Z *= t
+    return np.tanh(t, out=t)
+
+
+def _mish(Z):
+    Z *= _tanh_softplus(Z)
 
 
 def _mish_backward(delta, A, Z):
-    t = np.logaddexp(Z, 0)
-    np.tanh(t, out=t)
+    t = _tanh_softplus(Z)
     slope = 1.0 - t * t
     slope *= Z
     slope *= expit(Z)
@@ -530,17 +535,16 @@ def _mish_xp_backward(ns, delta, a, z):
 
 
 def _mish_scalar(z, cap):
-    return z * math.tanh(max(z, 0.0) + math.log1p(math.exp(-abs(z))))
+    return z * math.tanh(_softplus_scalar(z, cap))
 
 
 def _mish_scalar_derivative(a, z):
-    t = math.tanh(max(z, 0.0) + math.log1p(math.exp(-abs(z))))
+    t = math.tanh(_softplus_scalar(z, 0.0))
     return (1.0 - t * t) * z * (1.0 / (1.0 + math.exp(-z))) + t
 
 
 def _mish_onnx(ops, x, dtype, opv):
-    softplus = (_softplus_onnx64 if dtype == np.float64
-                else _onnx_unary("OnnxSoftplus"))(ops, x, dtype, opv)
+    softplus = SOFTPLUS.onnx(ops, x, dtype, opv)
     return ops.OnnxMul(x, ops.OnnxTanh(softplus, op_version=opv), op_version=opv)
 
 
