@@ -676,6 +676,8 @@ ABLATIONS = (
             "dropout at a constant rate, no schedule"),
     Variant("last-epoch", {"restore_best": "last"},
             "the last epoch's weights instead of the best on validation"),
+    Variant("one-frequency-scale", {"frequency_scale": 0.1},
+            "both members at RealMLP-TD's frequency scale 0.1"),
     Variant("single", {"n_ensemble": 1}, "one network instead of two"),
     Variant("ensemble-3", {"n_ensemble": 3}, "three networks instead of two"),
 )

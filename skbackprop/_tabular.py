@@ -85,9 +85,13 @@ _EPOCH_BUDGET_WARNING = "Stochastic Optimizer: Maximum iterations"
 
 # RealMLP-TD's sizes (pytabkit): an embedding of 8 values per category of a
 # large categorical column; 16 frequencies mapped to 3 values per numeric
-# column, frequencies drawn with a standard deviation of 0.1
+# column (their initial spread is the estimators' ``frequency_scale``)
 EMBEDDING_DIMS = 8
-PERIODIC = dict(frequencies=16, dims=3, sigma=0.1)
+PERIODIC = dict(frequencies=16, dims=3)
+FREQUENCY_SCALE = (0.1, 2.0)
+"""``frequency_scale``'s default: a smooth member (RealMLP-TD's 0.1) and a
+sharp one (``benchmarks/README.md``: the pair beats two members of the
+smooth scale; 2 did better than 1 and 3)."""
 
 
 def architecture(est, encoder, n_outputs):
@@ -103,10 +107,11 @@ def architecture(est, encoder, n_outputs):
     )
 
 
-def build_network(arch, dtype):
+def build_network(arch, dtype, frequency_scale=FREQUENCY_SCALE[0]):
     """The network of ``arch`` (:func:`architecture`): the categorical
-    codes' embeddings, the numeric columns' periodic embeddings, a
-    per-feature scale, then the dense layers."""
+    codes' embeddings, the numeric columns' periodic embeddings (initial
+    frequencies of standard deviation ``frequency_scale``), a per-feature
+    scale, then the dense layers."""
     layers, fan, numeric = [], arch["n_inputs"], list(arch["numeric"])
     if arch["codes"]:
         layers.append(CategoricalEmbedding(fan, arch["codes"], arch["cardinalities"],
@@ -115,7 +120,8 @@ def build_network(arch, dtype):
         others = [j for j in range(fan) if j not in set(arch["codes"])]
         numeric, fan = [others.index(j) for j in numeric], layers[-1].fan_out
     if arch["numeric_embedding"] == "periodic" and numeric:
-        layers.append(PeriodicEmbedding(fan, numeric, **PERIODIC))
+        layers.append(PeriodicEmbedding(fan, numeric, sigma=frequency_scale,
+                                        **PERIODIC))
         fan = layers[-1].fan_out
     if arch["feature_scaling"]:
         layers.append(Scale(fan))
@@ -164,6 +170,7 @@ class _BaseTabularMLP(BaseEstimator):
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "frequency_scale": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "categorical_features": [StrOptions({"from_dtype"}), None, "array-like"],
         "max_one_hot_categories": [Interval(Integral, 1, None, closed="left")],
         "categorical_embedding": [StrOptions({"onehot", "embedding"})],
@@ -279,6 +286,7 @@ class _BaseTabularMLP(BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, "
                              "but the target y is None.")
+        scales = self._frequency_scales()
         X = self._check_table(X, reset=True)
         check_consistent_length(X, y)
         Y, sw = self._encode_targets(y, sample_weight, X.shape[0])
@@ -290,8 +298,9 @@ class _BaseTabularMLP(BaseEstimator):
         random_state = check_random_state(self.random_state)
         members, first_record = [], None
         # the members draw one after another from the same random stream
-        for _ in range(self.n_ensemble):
-            interrupted = self._fit_member(X_encoded, Y, sw, random_state)
+        for k in range(self.n_ensemble):
+            interrupted = self._fit_member(X_encoded, Y, sw, random_state,
+                                           scales[k % len(scales)])
             members.append((self.coefs_, self.intercepts_))
             if first_record is None:  # each member trains on a record of its own
                 first_record = TrainingRecord.of(self)
@@ -302,10 +311,24 @@ class _BaseTabularMLP(BaseEstimator):
         self.members_ = members
         return self
 
-    def _fit_member(self, X_encoded, Y, sw, random_state):
-        """Train one member from new initial weights, as ``coefs_`` and
-        ``intercepts_``; whether Ctrl-C interrupted it."""
-        network = build_network(self._architecture, _DTYPE)
+    def _frequency_scales(self):
+        """``frequency_scale`` as a list of positive floats, one per member
+        (cycled)."""
+        scales = self.frequency_scale
+        scales = list(scales) if hasattr(scales, "__iter__") else [scales]
+        if not scales or any(
+                isinstance(s, (bool, np.bool_)) or not isinstance(s, Real)
+                or not np.isfinite(s) or s <= 0 for s in scales):
+            raise ValueError(
+                "frequency_scale must be a positive number or a non-empty "
+                f"sequence of them, got {self.frequency_scale!r}.")
+        return [float(s) for s in scales]
+
+    def _fit_member(self, X_encoded, Y, sw, random_state, frequency_scale):
+        """Train one member from new initial weights (periodic frequencies
+        of spread ``frequency_scale``), as ``coefs_`` and ``intercepts_``;
+        whether Ctrl-C interrupted it."""
+        network = build_network(self._architecture, _DTYPE, frequency_scale)
         # the data-dependent inits (parametrization='ntk') see the rows
         flat = network.init_params(random_state, X_encoded)
         self.coefs_, self.intercepts_ = network.unpack(flat)
@@ -483,6 +506,13 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         from ``random_state``); the prediction averages their outputs
         (class probabilities; standardised targets).  Each member costs a
         fit.
+    frequency_scale : float or sequence of float, default=(0.1, 2.0)
+        The standard deviation of the periodic embeddings' initial
+        frequencies (of the scaled numeric values); a sequence gives the
+        members theirs in turn (cycled).  A small scale gives smooth
+        functions of each column (RealMLP-TD's 0.1), a large one resolves
+        fine steps, as a tree's splits do: the default pairs one member of
+        each, and their average does better than two of either.
     categorical_features : 'from_dtype', None, array-like, default='from_dtype'
         Which columns are categorical, as HistGradientBoosting's parameter:
         'from_dtype' those of a DataFrame with a category, object, string
@@ -575,7 +605,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
                  beta_2=0.95, epsilon=1e-8, label_smoothing=0.1,
                  validation_fraction=0.2,
                  n_iter_no_change=None, restore_best="validation_score",
-                 n_ensemble=N_ENSEMBLE, categorical_features="from_dtype",
+                 n_ensemble=N_ENSEMBLE, frequency_scale=FREQUENCY_SCALE,
+                 categorical_features="from_dtype",
                  max_one_hot_categories=8,
                  categorical_embedding="embedding", numeric_embedding="periodic",
                  feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,
@@ -673,7 +704,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     hidden_layer_sizes, activation, parametrization, learning_rate_init, \
 learning_rate_schedule, learning_rate_warmup, weight_decay, batch_size, \
 max_epochs, alpha, dropout, dropout_schedule, beta_1, beta_2, epsilon, \
-validation_fraction, n_iter_no_change, restore_best, n_ensemble, \
+validation_fraction, n_iter_no_change, restore_best, n_ensemble, frequency_scale, \
 categorical_features, \
 max_one_hot_categories, categorical_embedding, numeric_embedding, \
 feature_scaling, numeric_scaling, smooth_clip, missing_indicator, \
@@ -725,7 +756,8 @@ random_state, verbose
                  dropout=0.15, dropout_schedule="flat_cos", beta_1=0.9,
                  beta_2=0.95, epsilon=1e-8, validation_fraction=0.2,
                  n_iter_no_change=None, restore_best="validation_score",
-                 n_ensemble=N_ENSEMBLE, categorical_features="from_dtype",
+                 n_ensemble=N_ENSEMBLE, frequency_scale=FREQUENCY_SCALE,
+                 categorical_features="from_dtype",
                  max_one_hot_categories=8,
                  categorical_embedding="embedding", numeric_embedding="periodic",
                  feature_scaling=True, numeric_scaling="robust", smooth_clip=3.0,

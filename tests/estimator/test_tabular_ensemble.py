@@ -9,7 +9,8 @@ from helpers.small_tables import table
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skbackprop import TabularMLPClassifier, TabularMLPRegressor
-from skbackprop._engine import Network
+from skbackprop._engine import Network, PeriodicEmbedding
+from skbackprop._tabular import build_network
 
 pd = pytest.importorskip("pandas")
 
@@ -100,3 +101,49 @@ def test_n_ensemble_is_validated():
     X, y, _ = table()
     with pytest.raises(ValueError, match="n_ensemble"):
         TabularMLPClassifier(n_ensemble=0, **FAST).fit(X, y)
+
+
+def _frequency_spreads(est):
+    """The standard deviation of each member's periodic frequencies."""
+    network = build_network(est._architecture, np.float64)
+    k, layer = next((k, layer) for k, layer in enumerate(network.layers)
+                    if isinstance(layer, PeriodicEmbedding))
+    n = layer.columns.size * layer.frequencies  # the frequencies come first
+    return [float(np.std(coefs[k][:n])) for coefs, _ in est.members_]
+
+
+def test_each_member_draws_its_frequencies_at_its_own_scale():
+    """``frequency_scale`` gives member k the k-th scale, cycled: at an
+    almost-zero learning rate the frequencies keep their initial spread."""
+    X, y, _ = table()
+    est = TabularMLPClassifier(n_ensemble=3, frequency_scale=(0.1, 3.0),
+                               learning_rate_init=1e-12, **FAST).fit(X, y)
+    first, second, third = _frequency_spreads(est)
+    assert 0.06 < first < 0.15 and 0.06 < third < 0.15
+    assert 2.0 < second < 4.5
+    default = TabularMLPClassifier(learning_rate_init=1e-12, **FAST).fit(X, y)
+    low, high = _frequency_spreads(default)
+    assert 0.06 < low < 0.15 and 1.3 < high < 3.0
+
+
+@pytest.mark.parametrize("scales", [(0.5, 0.5), [0.5]])
+def test_one_scale_repeated_is_that_scale(scales):
+    X, _, y = table()
+    one = TabularMLPRegressor(n_ensemble=2, frequency_scale=0.5, **FAST).fit(X, y)
+    est = TabularMLPRegressor(n_ensemble=2, frequency_scale=scales, **FAST).fit(X, y)
+    for a, b in zip(one.members_, est.members_):
+        for u, v in zip(_arrays(a), _arrays(b)):
+            assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("bad", [(), (0.1, "a"), (0.1, 0.0), (np.inf,), (True,),
+                                 [[0.1]]])
+def test_frequency_scale_is_validated(bad):
+    X, y, _ = table()
+    est = TabularMLPClassifier(**FAST).fit(X, y)
+    before = _arrays(est.members_[0])
+    with pytest.raises(ValueError, match="frequency_scale must be a positive "
+                       "number or a non-empty sequence of them, got"):
+        est.set_params(frequency_scale=bad).fit(X, y)
+    for a, b in zip(before, _arrays(est.members_[0])):  # the fitted model stays
+        assert_array_equal(a, b)
