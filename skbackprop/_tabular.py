@@ -512,7 +512,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         members theirs in turn (cycled).  A small scale gives smooth
         functions of each column (RealMLP-TD's 0.1), a large one resolves
         fine steps, as a tree's splits do: the default pairs one member of
-        each, and their average does better than two of either.
+        each, and on the development corpus their average does better than
+        two members of the small scale (``benchmarks/README.md``).
     categorical_features : 'from_dtype', None, array-like, default='from_dtype'
         Which columns are categorical, as HistGradientBoosting's parameter:
         'from_dtype' those of a DataFrame with a category, object, string
