@@ -296,13 +296,13 @@ class _BaseTabularMLP(BaseEstimator):
         self._encoder = encoder
         self._architecture = architecture(self, encoder, Y.shape[1])
         random_state = check_random_state(self.random_state)
-        members, first_record = [], None
+        members = []
         # the members draw one after another from the same random stream
         for k in range(self.n_ensemble):
             interrupted = self._fit_member(X_encoded, Y, sw, random_state,
                                            scales[k % len(scales)])
             members.append((self.coefs_, self.intercepts_))
-            if first_record is None:  # each member trains on a record of its own
+            if k == 0:  # each member trains on a record of its own
                 first_record = TrainingRecord.of(self)
             if interrupted:  # Ctrl-C ends the fit, not just this member's
                 break

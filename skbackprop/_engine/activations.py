@@ -209,6 +209,10 @@ def _logistic_backward(delta, A, Z):
     delta -= delta * A  # delta * A * (1 - A) without a temporary for 1 - A
 
 
+def _logistic_xp(ns, c, z):
+    return 1.0 / (1.0 + ns.xp.exp(-z))
+
+
 def _logistic_xp_backward(ns, delta, a, z):
     d = delta * a
     return d - d * a
@@ -224,7 +228,7 @@ def _logistic_scalar_derivative(a, z):
 
 LOGISTIC = Activation(
     "logistic", _logistic, _logistic_backward, init_factor=2.0,
-    xp_forward=lambda ns, c, z: 1.0 / (1.0 + ns.xp.exp(-z)),
+    xp_forward=_logistic_xp,
     xp_backward=_logistic_xp_backward,
     onnx=_onnx_unary("OnnxSigmoid"),
     tiny_code=1, scalar=(_logistic_scalar, _logistic_scalar_derivative),
@@ -531,7 +535,7 @@ def _mish_backward(delta, A, Z):
 def _mish_xp_backward(ns, delta, a, z):
     xp = ns.xp
     t = xp.tanh(xp.logaddexp(z, xp.zeros_like(z)))
-    return delta * ((1.0 - t * t) * z * (1.0 / (1.0 + xp.exp(-z))) + t)
+    return delta * ((1.0 - t * t) * z * _logistic_xp(ns, None, z) + t)
 
 
 def _mish_scalar(z, cap):
@@ -540,7 +544,7 @@ def _mish_scalar(z, cap):
 
 def _mish_scalar_derivative(a, z):
     t = math.tanh(_softplus_scalar(z, 0.0))
-    return (1.0 - t * t) * z * (1.0 / (1.0 + math.exp(-z))) + t
+    return (1.0 - t * t) * z * _logistic_scalar(z, 0.0) + t
 
 
 def _mish_onnx(ops, x, dtype, opv):

@@ -469,9 +469,9 @@ class Network:
         inputs with ``|x| <= x_max`` (``inf`` when it overflows).
 
         Each layer bounds its output from a bound of its input
-        (``layer.bound``); for dense layers, as every hidden activation
-        satisfies ``|f(z)| <= |z| + 1``, layer by layer ``|a_k| <=
-        (|a_{k-1}| + 1) max_j sum_i |W_ij| + max |b|``.
+        (``layer.bound``); for dense layers, as each hidden activation
+        satisfies ``|f(z)| <= g |z| + c`` (its ``growth``), layer by layer
+        ``|z_k| <= (g |z_{k-1}| + c) max_j sum_i |W_ij| + max |b|``.
         """
         bound = float(x_max)
         last = len(self.layers) - 1
